@@ -1,0 +1,96 @@
+import { canonicalKey } from './hash';
+
+/**
+ * Group keys.
+ *
+ * Internal key (in-memory map): for one group column, the string value itself (a string starting
+ * with U+0000 gets a "\0s" prefix) or `canonicalKey(v)` for other kinds; for several columns,
+ * JSON of the value array. Never leaves the process.
+ *
+ * External key (`Change.key`, usable as a NATS KV key, which allows only [-/_=.a-zA-Z0-9]):
+ *   key      = part ( "." part )* [ ".=w" windowStart ]      ("=all" when there is no GROUP BY)
+ *   part     = string value: every character outside [A-Za-z0-9-] is written as "_XX" per UTF-8
+ *                byte (uppercase hex), so "aa:bb" → "aa_3Abb", "a.b" → "a_2Eb", "é" → "_C3_A9";
+ *                the empty string is "="
+ *            | "=n" null | "=t" true | "=f" false
+ *            | "=" number text, escaped as above ("=42", "=-1_2E5" for -1.5)
+ *            | "=j" JSON text of an array/object, escaped as above
+ *   windowStart is the window start in epoch ms as a number part ("=w1700000000000").
+ * Parts never contain "." (it is escaped), so the key splits back into parts on "."; a string
+ * never starts with "=" (escaped as "_3D"), so the kinds cannot collide.
+ */
+export function internalKey1(v: unknown): string {
+  if (typeof v === 'string') return v.charCodeAt(0) === 0 ? '\u0000s' + v : v;
+  return canonicalKey(v);
+}
+
+export function internalKeyN(values: unknown[]): string {
+  return JSON.stringify(values, (_k, x) => (x === undefined ? null : typeof x === 'bigint' ? String(x) : x));
+}
+
+const SAFE = /^[A-Za-z0-9-]+$/;
+
+export function escapeKeyText(s: string): string {
+  if (SAFE.test(s)) return s;
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += '_' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
+  }
+  return out;
+}
+
+export function encodeKeyPart(v: unknown): string {
+  if (typeof v === 'string') return v === '' ? '=' : escapeKeyText(v);
+  if (v === null || v === undefined) return '=n';
+  if (v === true) return '=t';
+  if (v === false) return '=f';
+  if (typeof v === 'number' || typeof v === 'bigint') return '=' + escapeKeyText(String(v));
+  if (v instanceof Date) return '=' + String(v.getTime());
+  return '=j' + escapeKeyText(JSON.stringify(v));
+}
+
+export function encodeGroupKey(values: readonly unknown[]): string {
+  if (values.length === 0) return '=all';
+  let s = encodeKeyPart(values[0]);
+  for (let i = 1; i < values.length; i++) s += '.' + encodeKeyPart(values[i]);
+  return s;
+}
+
+export function windowKeySuffix(start: number): string {
+  return '.=w' + escapeKeyText(String(start));
+}
+
+function unescapeKeyText(s: string): string {
+  if (!s.includes('_')) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '_') {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(s[i], 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Decode an external key back into group values and window start (the inverse of the encoding above). */
+export function decodeKey(key: string): { values: unknown[]; windowStart?: number } {
+  const parts = key === '=all' ? [] : key.split('.');
+  let windowStart: number | undefined;
+  if (parts.length && parts[parts.length - 1].startsWith('=w')) windowStart = Number(unescapeKeyText(parts.pop()!.slice(2)));
+  if (key.startsWith('=all')) {
+    // "=all" or "=all.=wNNN"
+    if (parts[0] === '=all') parts.shift();
+  }
+  const values = parts.map((p) => {
+    if (p === '=') return '';
+    if (p === '=n') return null;
+    if (p === '=t') return true;
+    if (p === '=f') return false;
+    if (p.startsWith('=j')) return JSON.parse(unescapeKeyText(p.slice(2)));
+    if (p.startsWith('=')) return Number(unescapeKeyText(p.slice(1)));
+    return unescapeKeyText(p);
+  });
+  return { values, windowStart };
+}

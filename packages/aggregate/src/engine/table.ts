@@ -1,0 +1,865 @@
+import { compileExpression, compilePredicate, type CompiledExpr, type Rec } from '../expr/compile';
+import { ExpressionError } from '../expr/errors';
+import { toMillis } from '../expr/values';
+import {
+  aggregateFactory, CollectSetAcc, CountAcc, CountDistinctAcc, MinMaxAcc, PickAcc, SumAcc,
+  type Accumulator, type AggregateFactory, type AggregateOptions,
+} from './aggregates';
+import { encodeGroupKey, internalKey1, internalKeyN, windowKeySuffix } from './keys';
+import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
+
+/** One output column computed by an aggregate function. */
+export interface AggregateColumn {
+  /** Output column name. */
+  name: string;
+  /** COUNT, SUM, MIN, MAX, AVG, COLLECT_SET, COLLECT_LIST, COUNT_DISTINCT, HISTOGRAM, EARLIEST, LATEST, EARLIEST_BY_OFFSET, LATEST_BY_OFFSET, WINDOWSTART, WINDOWEND (case-insensitive). */
+  fn: string;
+  /** Argument expression (omit for COUNT(*), WINDOWSTART, WINDOWEND). */
+  arg?: string;
+  options?: AggregateOptions;
+}
+
+export interface AggregationSpec {
+  /** Group key expressions; "expr AS name" names the output column (default: the field name, dots → "_"; else group_<i>). */
+  groupBy: string[];
+  window?: WindowSpec;
+  /** Event time expression (epoch ms, ISO text or Date). Default: ingest time (the `ingestTs` given to add, else the clock). */
+  timestamp?: string;
+  aggregates: AggregateColumn[];
+  /** Only records for which this is true are aggregated. */
+  where?: string;
+  /** 'changes': every changed row is emitted by drainChanges (default); 'final': one row per window when it closes. */
+  emit?: 'changes' | 'final';
+  /** With emit 'changes': emit one key at most once per debounceMs of wall-clock time (default 0: every drain). */
+  debounceMs?: number;
+}
+
+export interface EngineOptions {
+  /** Wall clock (ms) for ingest time, idle close and debounce. Default Date.now. */
+  clock?: () => number;
+}
+
+/** One row of the materialized table, as emitted. */
+export interface Change {
+  /** External key (see keys.ts): NATS-KV-safe, unique per group values and window. */
+  key: string;
+  groupValues: Record<string, unknown>;
+  windowStart?: number;
+  windowEnd?: number;
+  /** Group columns, then aggregate columns. */
+  row: Record<string, unknown>;
+  /** True when the window is closed: this is the row's last version. */
+  final: boolean;
+  /** True when the key no longer exists (a session window merged into another or moved its start). row is {}. */
+  deleted?: boolean;
+  /** Aggregate columns whose bounded state dropped input or became approximate. */
+  truncated?: string[];
+}
+
+/** What add() did with a record. */
+export type AddResult = 'added' | 'filtered' | 'late' | 'invalid';
+
+/** Serialisable state of one group (one row), e.g. the value of its KV entry. JSON/msgpack safe. */
+export interface GroupSnapshot {
+  key: string;
+  /** group values */
+  g: unknown[];
+  /** window start / end (absent without window) */
+  s?: number;
+  e?: number;
+  /** last event time seen */
+  l: number;
+  /** closed */
+  c?: 1;
+  /** accumulator states, in aggregate column order */
+  a: unknown[];
+}
+
+export interface AggregatorSnapshot {
+  v: 1;
+  streamTime: number;
+  closedThrough: number;
+  /** largest seq passed to add() */
+  maxSeq: number;
+  groups: GroupSnapshot[];
+}
+
+export interface AggregatorMetrics {
+  records: number;
+  filtered: number;
+  late: number;
+  invalid: number;
+  /** window assignments dropped because that window was closed (hopping: some windows of a record may be closed) */
+  lateAssignments: number;
+  groups: number;
+  closed: number;
+  evicted: number;
+}
+
+/** A spec error: `path` names the offending spec field (e.g. "aggregates[2].arg"); `cause` may be an ExpressionError with a position. */
+export class AggregationSpecError extends Error {
+  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AggregationSpecError';
+  }
+}
+
+class KeyState {
+  /** Windows of this key, ascending by start (one entry without window). */
+  windows: Group[] = [];
+  /** Without window: the key's only group (same as windows[0]; saves a load on the hot path). */
+  only: Group | undefined = undefined;
+  constructor(readonly ikey: string, readonly values: unknown[], readonly prefix: string) {}
+}
+
+class Group {
+  start = NaN;
+  end = NaN;
+  lastTs = -Infinity;
+  closed = false;
+  dead = false;
+  emitDirty = false;
+  persistDirty = false;
+  lastEmitWall = -Infinity;
+  /** close time the heap entry was pushed for */
+  closeAt = Infinity;
+  /** key under which the row was last emitted / persisted (to delete it if the key moves) */
+  emittedKey: string | undefined;
+  persistedKey: string | undefined;
+  key: string;
+  constructor(readonly ks: KeyState, public accs: Accumulator[], key: string) {
+    this.key = key;
+  }
+}
+
+interface Col {
+  name: string;
+  factory: AggregateFactory;
+  options: AggregateOptions;
+  arg: ((r: Rec) => unknown) | undefined;
+  /** 0 normal, 1 WINDOWSTART, 2 WINDOWEND */
+  special: 0 | 1 | 2;
+}
+
+// Accumulator kinds, dispatched with a switch in apply() so that every call site is monomorphic.
+const K_OTHER = 0, K_COUNT = 1, K_SUM = 2, K_MINMAX = 3, K_SET = 4, K_DISTINCT = 5, K_PICK = 6, K_NONE = 7;
+const KIND_OF: Record<string, number> = {
+  COUNT: K_COUNT, SUM: K_SUM, AVG: K_SUM, MIN: K_MINMAX, MAX: K_MINMAX, COLLECT_SET: K_SET, COUNT_DISTINCT: K_DISTINCT,
+  EARLIEST: K_PICK, LATEST: K_PICK, EARLIEST_BY_OFFSET: K_PICK, LATEST_BY_OFFSET: K_PICK, WINDOWSTART: K_NONE, WINDOWEND: K_NONE,
+};
+
+const AS_RE = /^([\s\S]*?)\s+AS\s+(`(?:[^`]|``)+`|[A-Za-z_$][A-Za-z0-9_$]*)\s*$/i;
+
+function compileAt(src: string, path: string): CompiledExpr {
+  try {
+    return compileExpression(src);
+  } catch (e) {
+    if (e instanceof ExpressionError) throw new AggregationSpecError(`${path}: ${e.message}`, path, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * A materialized, optionally windowed aggregation table for one partition.
+ *
+ *   add(record, seq)     aggregate one record; returns 'late' for a record whose windows are all closed
+ *   drainChanges()       rows changed since the last drain (emit 'changes'), each key once
+ *   closeUpTo(wm?)       close windows whose close time ≤ wm (default: the aggregator's watermark) → final rows
+ *   advanceWallClock(t)  idle close (window.idleClose) → final rows
+ *   drainPersist()       group states changed since the last call (to write to KV) and keys to delete
+ *   snapshot()/restore() whole state; exportGroup()/importGroups() per key
+ */
+export class Aggregator {
+  readonly spec: AggregationSpec;
+  readonly window: NormalizedWindow;
+  readonly groupNames: string[];
+  private readonly cols: Col[];
+  private readonly nAcc: number;
+  private readonly groupFns: ((r: Rec) => unknown)[];
+  private readonly where: ((r: Rec) => boolean) | undefined;
+  private readonly timeFn: ((r: Rec) => unknown) | undefined;
+  private readonly clock: () => number;
+  private readonly emitFinalOnly: boolean;
+  private readonly debounceMs: number;
+
+  private keys = new Map<string, KeyState>();
+  private closeHeap = new TimeHeap<Group>();
+  private evictHeap = new TimeHeap<Group>();
+  private emitQueue: Group[] = [];
+  private persistQueue: Group[] = [];
+  private emitDeletes: string[] = [];
+  private persistDeletes: string[] = [];
+  private readonly argVals: unknown[];
+  /** distinct argument expressions (by source text), evaluated once per record */
+  private readonly argFns: ((r: Rec) => unknown)[];
+  /** per column: index into argVals */
+  private readonly argIdx: Int32Array;
+  /** per column: accumulator kind */
+  private readonly kinds: Uint8Array;
+  private groupCount = 0;
+
+  /** Largest event time seen. */
+  streamTime = -Infinity;
+  /** Windows whose close time ≤ this are closed (max watermark passed to closeUpTo). */
+  closedThrough = -Infinity;
+  /** Largest seq given to add(). Redelivered input with seq ≤ maxSeq was already counted. */
+  maxSeq = -Infinity;
+  private lastArrivalWall = NaN;
+  private lastTtlSweep = -Infinity;
+  private readonly m: AggregatorMetrics = { records: 0, filtered: 0, late: 0, invalid: 0, lateAssignments: 0, groups: 0, closed: 0, evicted: 0 };
+
+  constructor(spec: AggregationSpec, options: EngineOptions = {}) {
+    this.spec = spec;
+    this.clock = options.clock ?? Date.now;
+    try {
+      this.window = normalizeWindow(spec.window);
+    } catch (e) {
+      throw new AggregationSpecError((e as Error).message, (e as { path?: string }).path ?? 'window', { cause: e });
+    }
+    if (!Array.isArray(spec.groupBy)) throw new AggregationSpecError('groupBy must be a list of expressions', 'groupBy');
+    this.groupNames = [];
+    this.groupFns = spec.groupBy.map((g, i) => {
+      const m = AS_RE.exec(g);
+      const src = m ? m[1] : g;
+      const e = compileAt(src, `groupBy[${i}]`);
+      let name = m ? m[2].replace(/^`|`$/g, '').replace(/``/g, '`') : undefined;
+      if (!name) {
+        const t = src.trim();
+        if (/^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$/.test(t)) name = t.replace(/\./g, '_');
+        else if (/^`[^`]+`$/.test(t)) name = t.slice(1, -1);
+        else name = `group_${i}`;
+      }
+      if (this.groupNames.includes(name)) throw new AggregationSpecError(`groupBy[${i}]: duplicate column name '${name}' (use "expr AS name")`, `groupBy[${i}]`);
+      this.groupNames.push(name);
+      return e.evaluate;
+    });
+    if (!Array.isArray(spec.aggregates) || spec.aggregates.length === 0) throw new AggregationSpecError('aggregates must list at least one column', 'aggregates');
+    const names = new Set(this.groupNames);
+    this.cols = spec.aggregates.map((a, i) => {
+      const path = `aggregates[${i}]`;
+      const factory = aggregateFactory(String(a.fn ?? ''));
+      if (!factory) throw new AggregationSpecError(`${path}.fn: unknown aggregate function '${a.fn}'`, `${path}.fn`);
+      if (!a.name) throw new AggregationSpecError(`${path}.name is required`, `${path}.name`);
+      if (names.has(a.name)) throw new AggregationSpecError(`${path}.name: duplicate column '${a.name}'`, `${path}.name`);
+      names.add(a.name);
+      if (factory.arg === 'required' && (a.arg === undefined || a.arg === '')) throw new AggregationSpecError(`${path}: ${factory.name} needs an argument (arg)`, `${path}.arg`);
+      if (factory.arg === 'none' && a.arg !== undefined) throw new AggregationSpecError(`${path}: ${factory.name} takes no argument`, `${path}.arg`);
+      const arg = a.arg !== undefined && a.arg !== '*' ? compileAt(a.arg, `${path}.arg`).evaluate : undefined;
+      const special = factory.name === 'WINDOWSTART' ? 1 : factory.name === 'WINDOWEND' ? 2 : 0;
+      return { name: a.name, factory, options: a.options ?? {}, arg, special };
+    });
+    this.nAcc = this.cols.length;
+    // one evaluation per distinct argument text; slot 0 is the constant `true` (COUNT(*))
+    const argSlots = new Map<string, number>();
+    this.argFns = [];
+    this.argIdx = new Int32Array(this.nAcc);
+    this.kinds = new Uint8Array(this.nAcc);
+    spec.aggregates.forEach((a, i) => {
+      this.kinds[i] = KIND_OF[this.cols[i].factory.name] ?? K_OTHER;
+      const f = this.cols[i].arg;
+      if (f === undefined) return;
+      const text = String(a.arg).trim();
+      let slot = argSlots.get(text);
+      if (slot === undefined) {
+        slot = this.argFns.length + 1;
+        argSlots.set(text, slot);
+        this.argFns.push(f);
+      }
+      this.argIdx[i] = slot;
+    });
+    this.argVals = new Array(this.argFns.length + 1).fill(null);
+    this.argVals[0] = true;
+    this.where = spec.where ? (() => {
+      try {
+        return compilePredicate(spec.where).test;
+      } catch (e) {
+        if (e instanceof ExpressionError) throw new AggregationSpecError(`where: ${e.message}`, 'where', { cause: e });
+        throw e;
+      }
+    })() : undefined;
+    this.timeFn = spec.timestamp ? compileAt(spec.timestamp, 'timestamp').evaluate : undefined;
+    const emit = spec.emit ?? 'changes';
+    if (emit !== 'changes' && emit !== 'final') throw new AggregationSpecError(`emit must be 'changes' or 'final'`, 'emit');
+    if (emit === 'final' && this.window.type === 'none') throw new AggregationSpecError(`emit 'final' needs a window (running totals never close)`, 'emit');
+    this.emitFinalOnly = emit === 'final';
+    this.debounceMs = spec.debounceMs ?? 0;
+  }
+
+  /** Watermark: stream time − grace (−Infinity before the first record). */
+  get watermark(): number {
+    return this.streamTime - this.window.grace;
+  }
+
+  metrics(): AggregatorMetrics {
+    return { ...this.m, groups: this.groupCount };
+  }
+
+  /** Aggregate many records that arrived together (one message); the clock is read once. */
+  addBatch(records: readonly Rec[], seq: number): { added: number; late: Rec[]; invalid: Rec[] } {
+    const now = this.clock();
+    this.lastArrivalWall = now;
+    const late: Rec[] = [];
+    const invalid: Rec[] = [];
+    let added = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = this.addAt(records[i], seq, now);
+      if (r === 'added') added++;
+      else if (r === 'late') late.push(records[i]);
+      else if (r === 'invalid') invalid.push(records[i]);
+    }
+    return { added, late, invalid };
+  }
+
+  /**
+   * Aggregate one record. `seq` orders records for EARLIEST/LATEST ties and *_BY_OFFSET (make it
+   * unique per record for deterministic results, e.g. messageSeq * 65536 + index). `ingestTs` is the
+   * record's time when no `timestamp` expression is configured (default: the clock).
+   */
+  add(record: Rec, seq: number, ingestTs?: number): AddResult {
+    if (this.window.idleClose > 0 || (ingestTs === undefined && this.timeFn === undefined)) {
+      const now = this.clock();
+      this.lastArrivalWall = now;
+      return this.addAt(record, seq, ingestTs ?? now);
+    }
+    return this.addAt(record, seq, ingestTs ?? 0);
+  }
+
+  private addAt(record: Rec, seq: number, ingestTs: number): AddResult {
+    this.m.records++;
+    if (this.where !== undefined && !this.where(record)) {
+      this.m.filtered++;
+      return 'filtered';
+    }
+    let ts: number;
+    if (this.timeFn !== undefined) {
+      const t = this.timeFn(record);
+      const ms = typeof t === 'number' ? t : toMillis(t);
+      if (ms === null || ms !== ms) {
+        this.m.invalid++;
+        return 'invalid';
+      }
+      ts = ms;
+    } else ts = ingestTs;
+    if (seq > this.maxSeq) this.maxSeq = seq;
+    if (ts > this.streamTime) this.streamTime = ts;
+
+    // group key
+    const gf = this.groupFns;
+    let ikey: string;
+    let values: unknown[] | undefined;
+    let v0: unknown;
+    if (gf.length === 1) {
+      v0 = gf[0](record);
+      ikey = typeof v0 === 'string' && v0.charCodeAt(0) !== 0 ? v0 : internalKey1(v0);
+    } else if (gf.length === 0) {
+      ikey = '';
+      values = [];
+    } else {
+      values = new Array(gf.length);
+      for (let i = 0; i < gf.length; i++) values[i] = gf[i](record);
+      ikey = internalKeyN(values);
+    }
+    let ks = this.keys.get(ikey);
+    if (ks === undefined) {
+      if (values === undefined) values = [v0];
+      ks = new KeyState(ikey, values, encodeGroupKey(values));
+      this.keys.set(ikey, ks);
+    }
+
+    // arguments, evaluated once per record
+    const af = this.argFns;
+    const av = this.argVals;
+    for (let i = 0; i < af.length; i++) av[i + 1] = af[i](record);
+
+    const w = this.window;
+    switch (w.type) {
+      case 'none': {
+        let g = ks.only;
+        if (g === undefined) {
+          g = this.newGroup(ks, ks.prefix);
+          ks.windows.push(g);
+          ks.only = g;
+        }
+        this.apply(g, ts, seq);
+        return 'added';
+      }
+      case 'tumbling':
+      case 'hopping': {
+        const closed = this.closedThrough > this.watermark ? this.closedThrough : this.watermark;
+        let any = false;
+        for (let s = latestWindowStart(ts, w.advance); s > ts - w.size; s -= w.advance) {
+          const end = s + w.size;
+          if (end <= closed) {
+            this.m.lateAssignments++;
+            continue;
+          }
+          let g = findWindow(ks.windows, s);
+          if (g === undefined || g.closed) {
+            if (g !== undefined) {
+              this.m.lateAssignments++;
+              continue;
+            }
+            g = this.newGroup(ks, ks.prefix + windowKeySuffix(s));
+            g.start = s;
+            g.end = end;
+            insertWindow(ks.windows, g);
+            g.closeAt = end;
+            this.closeHeap.push(end, g);
+          }
+          this.apply(g, ts, seq);
+          any = true;
+        }
+        if (!any) {
+          this.m.late++;
+          this.dropIfEmpty(ks);
+          return 'late';
+        }
+        return 'added';
+      }
+      case 'session': {
+        const g = this.sessionFor(ks, ts, ts, undefined);
+        if (g === undefined) {
+          this.m.late++;
+          this.m.lateAssignments++;
+          this.dropIfEmpty(ks);
+          return 'late';
+        }
+        this.apply(g, ts, seq);
+        return 'added';
+      }
+    }
+  }
+
+  private dropIfEmpty(ks: KeyState): void {
+    if (ks.windows.length === 0) this.keys.delete(ks.ikey);
+  }
+
+  private newGroup(ks: KeyState, key: string): Group {
+    const accs = new Array<Accumulator>(this.nAcc);
+    for (let i = 0; i < this.nAcc; i++) accs[i] = this.cols[i].factory.create(this.cols[i].options);
+    this.groupCount++;
+    return new Group(ks, accs, key);
+  }
+
+  private apply(g: Group, ts: number, seq: number): void {
+    const accs = g.accs;
+    const av = this.argVals;
+    const ix = this.argIdx;
+    const kinds = this.kinds;
+    for (let i = 0; i < accs.length; i++) {
+      const v = av[ix[i]];
+      const a = accs[i];
+      switch (kinds[i]) {
+        case K_COUNT:
+          if (v !== null && v !== undefined) (a as CountAcc).n++;
+          break;
+        case K_SUM:
+          (a as SumAcc).add(v);
+          break;
+        case K_MINMAX:
+          (a as MinMaxAcc).add(v);
+          break;
+        case K_SET:
+          (a as CollectSetAcc).add(v);
+          break;
+        case K_DISTINCT:
+          (a as CountDistinctAcc).add(v);
+          break;
+        case K_PICK:
+          (a as PickAcc).add(v, ts, seq);
+          break;
+        case K_NONE:
+          break;
+        default:
+          a.add(v, ts, seq);
+      }
+    }
+    if (ts > g.lastTs) g.lastTs = ts;
+    this.touch(g);
+  }
+
+  private touch(g: Group): void {
+    if (!g.emitDirty && !this.emitFinalOnly) {
+      g.emitDirty = true;
+      this.emitQueue.push(g);
+    }
+    if (!g.persistDirty) {
+      g.persistDirty = true;
+      this.persistQueue.push(g);
+    }
+  }
+
+  /**
+   * Find or make the session for interval [s, e] of key ks, merging every session within `gap`.
+   * Returns undefined when the resulting session would already be closed (late). `accs`, when
+   * given, are folded into the result (used by merge/import).
+   */
+  private sessionFor(ks: KeyState, s: number, e: number, accs: Accumulator[] | undefined): Group | undefined {
+    const gap = this.window.gap;
+    const list = ks.windows;
+    let lo = -1;
+    let hi = -1;
+    for (let i = 0; i < list.length; i++) {
+      const g = list[i];
+      if (g.closed) continue;
+      if (g.start - gap <= e && s <= g.end + gap) {
+        if (lo < 0) lo = i;
+        hi = i;
+      }
+    }
+    let ns = s, ne = e;
+    if (lo >= 0) {
+      ns = Math.min(s, list[lo].start);
+      ne = Math.max(e, list[hi].end);
+      for (let i = lo; i <= hi; i++) if (!list[i].closed && list[i].end > ne) ne = list[i].end;
+    }
+    const closed = this.closedThrough > this.watermark ? this.closedThrough : this.watermark;
+    if (ne + gap <= closed) return undefined;
+    let target: Group;
+    if (lo < 0) {
+      target = this.newGroup(ks, ks.prefix + windowKeySuffix(s));
+      insertWindow(list, target);
+    } else {
+      target = list[lo];
+      for (let i = hi; i > lo; i--) {
+        const o = list[i];
+        if (o.closed) continue;
+        for (let k = 0; k < target.accs.length; k++) target.accs[k].merge(o.accs[k]);
+        if (o.lastTs > target.lastTs) target.lastTs = o.lastTs;
+        list.splice(i, 1);
+        this.kill(o);
+      }
+    }
+    if (accs) for (let k = 0; k < target.accs.length; k++) target.accs[k].merge(accs[k]);
+    if (target.start !== ns) {
+      target.start = ns;
+      target.key = ks.prefix + windowKeySuffix(ns);
+      list.sort((a, b) => a.start - b.start);
+    }
+    target.end = ne;
+    if (target.closeAt !== ne + gap) {
+      target.closeAt = ne + gap;
+      this.closeHeap.push(target.closeAt, target);
+    }
+    this.touch(target);
+    return target;
+  }
+
+  /** Remove a group merged into another: its emitted/persisted keys must be deleted downstream. */
+  private kill(g: Group): void {
+    g.dead = true;
+    this.groupCount--;
+    if (g.emittedKey !== undefined) this.emitDeletes.push(g.emittedKey);
+    if (g.persistedKey !== undefined) this.persistDeletes.push(g.persistedKey);
+  }
+
+  private rowOf(g: Group, final: boolean): Change {
+    const groupValues: Record<string, unknown> = {};
+    const row: Record<string, unknown> = {};
+    const vals = g.ks.values;
+    for (let i = 0; i < this.groupNames.length; i++) {
+      groupValues[this.groupNames[i]] = vals[i] ?? null;
+      row[this.groupNames[i]] = vals[i] ?? null;
+    }
+    let truncated: string[] | undefined;
+    const windowed = this.window.type !== 'none';
+    for (let i = 0; i < this.nAcc; i++) {
+      const c = this.cols[i];
+      if (c.special === 1) row[c.name] = windowed ? g.start : null;
+      else if (c.special === 2) row[c.name] = windowed ? g.end : null;
+      else {
+        const a = g.accs[i];
+        row[c.name] = a.result();
+        if (a.truncated) (truncated ??= []).push(c.name);
+      }
+    }
+    const ch: Change = { key: g.key, groupValues, row, final };
+    if (windowed) {
+      ch.windowStart = g.start;
+      ch.windowEnd = g.end;
+    }
+    if (truncated) ch.truncated = truncated;
+    return ch;
+  }
+
+  /**
+   * Rows changed since the last call (emit 'changes'; always [] with emit 'final' except deletions).
+   * With debounceMs, a key emitted less than debounceMs ago (wall clock `now`) stays pending.
+   */
+  drainChanges(now: number = this.debounceMs > 0 ? this.clock() : 0): Change[] {
+    const out: Change[] = [];
+    for (const k of this.emitDeletes) out.push({ key: k, groupValues: {}, row: {}, final: true, deleted: true });
+    this.emitDeletes = [];
+    const q = this.emitQueue;
+    if (q.length === 0) return out;
+    const keep: Group[] = [];
+    const deb = this.debounceMs;
+    for (let i = 0; i < q.length; i++) {
+      const g = q[i];
+      if (!g.emitDirty) continue;
+      if (g.dead) {
+        g.emitDirty = false;
+        continue;
+      }
+      if (deb > 0 && now - g.lastEmitWall < deb) {
+        keep.push(g);
+        continue;
+      }
+      g.emitDirty = false;
+      g.lastEmitWall = now;
+      if (g.emittedKey !== undefined && g.emittedKey !== g.key) out.push({ key: g.emittedKey, groupValues: {}, row: {}, final: true, deleted: true });
+      g.emittedKey = g.key;
+      out.push(this.rowOf(g, g.closed));
+    }
+    this.emitQueue = keep;
+    return out;
+  }
+
+  /**
+   * Close every window whose close time ≤ watermark (default: this aggregator's watermark,
+   * stream time − grace) and return their final rows, oldest first. Also evicts closed windows
+   * past retention and, without window, groups idle longer than ttl.
+   */
+  closeUpTo(watermark: number = this.watermark): Change[] {
+    const out: Change[] = [];
+    if (watermark > this.closedThrough) this.closedThrough = watermark;
+    const h = this.closeHeap;
+    while (h.peekTime() <= watermark) {
+      const t = h.peekTime();
+      const g = h.pop()!;
+      if (g.dead || g.closed || g.closeAt !== t) continue;
+      g.closed = true;
+      g.emitDirty = false;
+      this.m.closed++;
+      if (g.emittedKey !== undefined && g.emittedKey !== g.key) out.push({ key: g.emittedKey, groupValues: {}, row: {}, final: true, deleted: true });
+      g.emittedKey = g.key;
+      out.push(this.rowOf(g, true));
+      if (!g.persistDirty) {
+        g.persistDirty = true;
+        this.persistQueue.push(g);
+      }
+      this.evictHeap.push(t + this.window.retention, g);
+    }
+    const eh = this.evictHeap;
+    while (eh.peekTime() <= watermark) this.evict(eh.pop()!);
+    if (this.window.type === 'none' && this.window.ttl > 0) this.sweepTtl();
+    return out;
+  }
+
+  private evict(g: Group): void {
+    if (g.dead) return;
+    const list = g.ks.windows;
+    const i = list.indexOf(g);
+    if (i >= 0) list.splice(i, 1);
+    if (g.ks.only === g) g.ks.only = undefined;
+    if (list.length === 0 && this.keys.get(g.ks.ikey) === g.ks) this.keys.delete(g.ks.ikey);
+    g.dead = true;
+    this.groupCount--;
+    this.m.evicted++;
+    if (g.persistedKey !== undefined) this.persistDeletes.push(g.persistedKey);
+  }
+
+  private sweepTtl(): void {
+    const ttl = this.window.ttl;
+    // full sweeps at most every ttl/4 of stream time: amortised O(1) per record
+    if (this.streamTime - this.lastTtlSweep < ttl / 4) return;
+    this.lastTtlSweep = this.streamTime;
+    const limit = this.streamTime - ttl;
+    for (const ks of this.keys.values()) {
+      const g = ks.windows[0];
+      if (g !== undefined && g.lastTs <= limit) this.evict(g);
+    }
+  }
+
+  /**
+   * Idle close: when window.idleClose is set and no record arrived for that long (wall clock),
+   * advance stream time by the idle wall-clock time and close what that closes.
+   */
+  advanceWallClock(nowMs: number): Change[] {
+    const idle = this.window.idleClose;
+    if (idle <= 0 || this.lastArrivalWall !== this.lastArrivalWall || this.streamTime === -Infinity) return [];
+    const elapsed = nowMs - this.lastArrivalWall;
+    if (elapsed < idle) return [];
+    this.streamTime += elapsed;
+    this.lastArrivalWall = nowMs;
+    return this.closeUpTo();
+  }
+
+  /** Group states to write (changed since the last call, including closed flags) and keys to delete. */
+  drainPersist(): { upserts: GroupSnapshot[]; deletes: string[] } {
+    const deletes = this.persistDeletes;
+    this.persistDeletes = [];
+    const upserts: GroupSnapshot[] = [];
+    for (const g of this.persistQueue) {
+      if (!g.persistDirty) continue;
+      g.persistDirty = false;
+      if (g.dead) continue;
+      if (g.persistedKey !== undefined && g.persistedKey !== g.key) deletes.push(g.persistedKey);
+      g.persistedKey = g.key;
+      upserts.push(this.groupSnapshot(g));
+    }
+    this.persistQueue = [];
+    return { upserts, deletes };
+  }
+
+  private groupSnapshot(g: Group): GroupSnapshot {
+    const s: GroupSnapshot = { key: g.key, g: g.ks.values.map((v) => (v === undefined ? null : v)), l: g.lastTs === -Infinity ? null as unknown as number : g.lastTs, a: g.accs.map((a) => a.toJSON()) };
+    if (this.window.type !== 'none') {
+      s.s = g.start;
+      s.e = g.end;
+    }
+    if (g.closed) s.c = 1;
+    return s;
+  }
+
+  private *liveGroups(): Iterable<Group> {
+    for (const ks of this.keys.values()) for (const g of ks.windows) if (!g.dead) yield g;
+  }
+
+  /** Current rows (pull query over the whole table), open and retained closed windows. */
+  rows(): Change[] {
+    const out: Change[] = [];
+    for (const g of this.liveGroups()) out.push(this.rowOf(g, g.closed));
+    return out;
+  }
+
+  /** Current row for an external key (pull query by key). */
+  get(key: string): Change | undefined {
+    for (const g of this.liveGroups()) if (g.key === key) return this.rowOf(g, g.closed);
+    return undefined;
+  }
+
+  /** Rows of one group (all its windows), by group values in groupBy order. */
+  lookup(groupValues: unknown[]): Change[] {
+    const ikey = groupValues.length === 1 ? internalKey1(groupValues[0]) : groupValues.length === 0 ? '' : internalKeyN(groupValues);
+    const ks = this.keys.get(ikey);
+    return ks ? ks.windows.filter((g) => !g.dead).map((g) => this.rowOf(g, g.closed)) : [];
+  }
+
+  /** Serialisable state of one group (undefined when absent). */
+  exportGroup(key: string): GroupSnapshot | undefined {
+    for (const g of this.liveGroups()) if (g.key === key) return this.groupSnapshot(g);
+    return undefined;
+  }
+
+  /** Whole state. JSON/msgpack safe. */
+  snapshot(): AggregatorSnapshot {
+    const groups: GroupSnapshot[] = [];
+    for (const g of this.liveGroups()) groups.push(this.groupSnapshot(g));
+    return { v: 1, streamTime: finite(this.streamTime), closedThrough: finite(this.closedThrough), maxSeq: finite(this.maxSeq), groups };
+  }
+
+  /** Rebuild an aggregator from snapshot() output (or from group states read back from KV). */
+  static restore(spec: AggregationSpec, snapshot: Partial<AggregatorSnapshot> & { groups: GroupSnapshot[] }, options: EngineOptions = {}): Aggregator {
+    const a = new Aggregator(spec, options);
+    if (snapshot.streamTime !== undefined && snapshot.streamTime !== null) a.streamTime = snapshot.streamTime;
+    if (snapshot.closedThrough !== undefined && snapshot.closedThrough !== null) a.closedThrough = snapshot.closedThrough;
+    if (snapshot.maxSeq !== undefined && snapshot.maxSeq !== null) a.maxSeq = snapshot.maxSeq;
+    a.importGroups(snapshot.groups, false);
+    return a;
+  }
+
+  /**
+   * Fold group states into this aggregator (restore from KV, or merge partial state). Groups with
+   * the same key are merged with `merge`; session windows merge with overlapping sessions.
+   * `markDirty` (default true) schedules them for emit and persist.
+   */
+  importGroups(groups: readonly GroupSnapshot[], markDirty = true): void {
+    for (const s of groups) {
+      const accs = this.cols.map((c, i) => c.factory.fromJSON(s.a[i], c.options));
+      const lastTs = typeof s.l === 'number' ? s.l : -Infinity;
+      if (lastTs > this.streamTime && !markDirty) this.streamTime = lastTs;
+      this.mergeGroup(s.g, s.s, s.e, lastTs, s.c === 1, accs, markDirty);
+    }
+  }
+
+  /** Merge another aggregator's state (same spec) into this one: partial results of other partitions. */
+  merge(other: Aggregator): void {
+    for (const g of other.liveGroups()) {
+      const accs = g.accs.map((a, i) => this.cols[i].factory.fromJSON(JSON.parse(JSON.stringify(a.toJSON())), this.cols[i].options));
+      this.mergeGroup(g.ks.values, g.start, g.end, g.lastTs, g.closed, accs, true);
+    }
+    if (other.streamTime > this.streamTime) this.streamTime = other.streamTime;
+    if (other.maxSeq > this.maxSeq) this.maxSeq = other.maxSeq;
+  }
+
+  private mergeGroup(values: unknown[], start: number | undefined, end: number | undefined, lastTs: number, closed: boolean, accs: Accumulator[], markDirty: boolean): void {
+    const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
+    let ks = this.keys.get(ikey);
+    if (!ks) {
+      ks = new KeyState(ikey, values.slice(), encodeGroupKey(values));
+      this.keys.set(ikey, ks);
+    }
+    const w = this.window;
+    let g: Group | undefined;
+    if (w.type === 'none') {
+      g = ks.windows[0];
+      if (!g) {
+        g = this.newGroup(ks, ks.prefix);
+        ks.windows.push(g);
+        ks.only = g;
+      }
+    } else if (w.type === 'session' && !closed) {
+      g = this.sessionForImport(ks, start!, end!);
+    } else {
+      g = findWindow(ks.windows, start!);
+      if (!g) {
+        g = this.newGroup(ks, ks.prefix + windowKeySuffix(start!));
+        g.start = start!;
+        g.end = end!;
+        insertWindow(ks.windows, g);
+        if (closed) {
+          g.closed = true;
+          this.evictHeap.push((w.type === 'session' ? end! + w.gap : end!) + w.retention, g);
+        } else {
+          g.closeAt = w.type === 'session' ? end! + w.gap : end!;
+          this.closeHeap.push(g.closeAt, g);
+        }
+      }
+    }
+    for (let i = 0; i < accs.length; i++) g.accs[i].merge(accs[i]);
+    if (lastTs > g.lastTs) g.lastTs = lastTs;
+    if (markDirty) this.touch(g);
+    else {
+      g.emitDirty = false;
+      g.persistDirty = false;
+      g.persistedKey = g.key;
+      if (!this.emitFinalOnly) g.emittedKey = g.key;
+    }
+  }
+
+  private sessionForImport(ks: KeyState, s: number, e: number): Group {
+    // like sessionFor, but never late (state is being restored/merged)
+    const saved = this.closedThrough;
+    const savedStream = this.streamTime;
+    this.closedThrough = -Infinity;
+    this.streamTime = -Infinity;
+    try {
+      const g = this.sessionFor(ks, s, e, undefined)!;
+      return g;
+    } finally {
+      this.closedThrough = saved;
+      this.streamTime = savedStream;
+    }
+  }
+}
+
+function finite(n: number): number {
+  return Number.isFinite(n) ? n : (null as unknown as number);
+}
+
+/** Find the window with this start (lists are short and ascending; search from the newest). */
+function findWindow(list: Group[], start: number): Group | undefined {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const g = list[i];
+    if (g.start === start) return g;
+    if (g.start < start) return undefined;
+  }
+  return undefined;
+}
+
+function insertWindow(list: Group[], g: Group): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1].start > g.start) i--;
+  list.splice(i, 0, g);
+}

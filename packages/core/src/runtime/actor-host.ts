@@ -1,0 +1,382 @@
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { decodeBatch, encodeBatch } from '../codec';
+import { errorMessage, PoisonError, PcapflowError } from '../errors';
+import type { Logger } from '../logger';
+import type { Actor, ActorContext, Counter, KvStore, PluginDeclaration } from '../plugin';
+import { compileSubjectTemplate, partitionFilters, type SubjectTemplate } from '../subject';
+import type { ConsumerOptions } from '../topology/schema';
+import type { Subscription, Transport, TransportMessage } from '../transport/types';
+
+export interface InputBinding {
+  port: string;
+  stream: string;
+  filter: string;
+  partitions?: number;
+}
+
+export interface OutputBinding {
+  port: string;
+  template: SubjectTemplate;
+  batch: number;
+}
+
+export interface ActorHostOptions {
+  instance: string;
+  partition: { index: number; count: number };
+  plugin: PluginDeclaration;
+  config: unknown;
+  inputs: InputBinding[];
+  outputs: OutputBinding[];
+  consumer: ConsumerOptions;
+  deadLetterSubject: string;
+  transport: Transport;
+  log: Logger;
+  checkRecords: boolean;
+}
+
+class SimpleCounter implements Counter {
+  value = 0;
+  inc(n = 1) { this.value += n; }
+}
+
+/** Publishes in flight at once per actor (sources), bounding memory while keeping the pipe full. */
+const MAX_PUBLISHES_IN_FLIGHT = 32;
+
+/**
+ * One actor (one partition of one plugin instance): its mailbox (durable consumers), its output
+ * buffers, ack policy and supervision.
+ */
+export class ActorHost {
+  readonly name: string;
+  private actor?: Actor;
+  private readonly abort = new AbortController();
+  private readonly subs: Subscription[] = [];
+  private readonly counters = new Map<string, SimpleCounter>();
+  private readonly pending = new Map<string, Map<string, Record<string, unknown>[]>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private publishError?: unknown;
+  private readonly runId = randomBytes(6).toString('hex');
+  private publishCounter = 0;
+  private sourceTask?: Promise<void>;
+  private sourceDone = false;
+  private consecutiveFailures = 0;
+  private restartPending?: Promise<void>;
+  private stopped = false;
+  private readonly outputsByPort = new Map<string, OutputBinding>();
+  private readonly inputSchemas = new Map<string, z.ZodType>();
+  private readonly outputSchemas = new Map<string, z.ZodType>();
+  private readonly services: Array<{ stop(): void }> = [];
+  /** While a handler runs, emitted records belong to that message and are flushed before its ack. */
+  private handling = false;
+
+  constructor(private readonly o: ActorHostOptions) {
+    this.name = o.partition.count > 1 ? `${o.instance}[${o.partition.index}]` : o.instance;
+    for (const out of o.outputs) this.outputsByPort.set(out.port, out);
+    for (const p of o.plugin.inputs) if (p.record) this.inputSchemas.set(p.name, p.record);
+    for (const p of o.plugin.outputs) if (p.record) this.outputSchemas.set(p.name, p.record);
+  }
+
+  /** Durable consumers this actor reads (for idle detection and `pcapflow graph`). */
+  readonly consumers: Array<{ stream: string; durable: string }> = [];
+  /** A handler or a publish is running. */
+  get busy(): boolean { return this.handling || this.inFlight.size > 0; }
+
+  get isSource(): boolean { return this.o.inputs.length === 0; }
+  get finished(): boolean { return this.isSource ? this.sourceDone && this.inFlight.size === 0 : false; }
+
+  counter(name: string): Counter {
+    let c = this.counters.get(name);
+    if (!c) { c = new SimpleCounter(); this.counters.set(name, c); }
+    return c;
+  }
+
+  metrics(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, c] of this.counters) out[k] = c.value;
+    return out;
+  }
+
+  health() {
+    const h = this.actor?.health?.();
+    return { name: this.name, ok: h?.ok ?? !this.publishError, detail: h?.detail, metrics: { ...this.metrics(), ...(h?.metrics ?? {}) } };
+  }
+
+  private context(): ActorContext {
+    const o = this.o;
+    return {
+      instance: o.instance,
+      partition: o.partition,
+      log: o.log,
+      signal: this.abort.signal,
+      outputs: o.outputs.map((x) => x.port),
+      emit: (output, record) => this.emit(output, record),
+      flush: () => this.flush(),
+      ready: () => this.backpressure(),
+      kv: (bucket, options) => o.transport.kv(bucket, options) as Promise<KvStore>,
+      counter: (name) => this.counter(name),
+      deadLetter: (records, error) => this.deadLetterRecords(records, error, {}),
+      publishRaw: async (subject, data) => { await o.transport.publish(subject, data); },
+      serve: (subject, handler) => { this.services.push(o.transport.serve(subject, async (d) => handler(d))); },
+    };
+  }
+
+  private emit(output: string, record: Record<string, unknown>): void {
+    const binding = this.outputsByPort.get(output);
+    if (!binding) {
+      throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `${this.name} emitted on output "${output}", which the topology does not bind`, {
+        hint: `add outputs: { ${output}: "some.subject" } to instance ${this.o.instance}`,
+      });
+    }
+    if (this.o.checkRecords) this.checkRecord(this.outputSchemas.get(output), record, `output ${output}`);
+    const subject = binding.template.render(record);
+    let bySubject = this.pending.get(output);
+    if (!bySubject) { bySubject = new Map(); this.pending.set(output, bySubject); }
+    let list = bySubject.get(subject);
+    if (!list) { list = []; bySubject.set(subject, list); }
+    list.push(record);
+    this.counter('emitted').inc();
+    // Sources publish full batches right away; handlers publish after they resolve.
+    if (!this.handling && list.length >= binding.batch) {
+      bySubject.delete(subject);
+      this.publishAsync(subject, list);
+    }
+  }
+
+  private checkRecord(schema: z.ZodType | undefined, record: unknown, where: string): void {
+    if (!schema) return;
+    const r = schema.safeParse(record);
+    if (!r.success) {
+      throw new PoisonError(`record on ${where} of ${this.name} does not match its declared shape: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+  }
+
+  private publishAsync(subject: string, records: Record<string, unknown>[]): void {
+    const msgId = `${this.o.instance}.${this.o.partition.index}.${this.runId}.${++this.publishCounter}`;
+    const p = this.publishWithRetry(subject, encodeBatch(records), msgId)
+      .catch((e) => { this.publishError = e; })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /** Publishing retries with the same message id, so a retry after a lost ack never duplicates. */
+  private async publishWithRetry(subject: string, data: Uint8Array, msgId: string, headers?: Record<string, string>): Promise<void> {
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.o.transport.publish(subject, data, { msgId, headers });
+        if (ack.duplicate) this.counter('duplicates_suppressed').inc();
+        return;
+      } catch (e) {
+        if (this.stopped && attempt > 3) throw e;
+        if (attempt === 1 || attempt % 10 === 0) this.o.log.warn({ err: errorMessage(e), subject, attempt }, 'publish failed, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  /** Publish buffered records; in a source, also wait for earlier batches, bounding memory. */
+  async flush(): Promise<void> {
+    for (const [, bySubject] of this.pending) {
+      for (const [subject, list] of bySubject) { if (list.length) this.publishAsync(subject, list); }
+      bySubject.clear();
+    }
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    if (this.publishError) { const e = this.publishError; this.publishError = undefined; throw e; }
+  }
+
+  /** Wait while too many publishes are in flight (called by sources through flush or emit batches). */
+  async backpressure(): Promise<void> {
+    while (this.inFlight.size >= MAX_PUBLISHES_IN_FLIGHT) await Promise.race(this.inFlight);
+  }
+
+  /** Outputs of one input message, published with ids derived from it, so a redelivery is deduplicated. */
+  private async flushFor(msg: TransportMessage): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const [output, bySubject] of this.pending) {
+      for (const [subject, list] of bySubject) {
+        const batch = this.outputsByPort.get(output)!.batch;
+        for (let i = 0, chunk = 0; i < list.length; i += batch, chunk++) {
+          const msgId = `${this.o.instance}.${msg.stream}.${msg.seq}.${output}.${subject}.${chunk}`;
+          jobs.push(this.publishWithRetry(subject, encodeBatch(list.slice(i, i + batch)), msgId));
+        }
+      }
+    }
+    this.pending.clear();
+    await Promise.all(jobs);
+  }
+
+  private async createActor(): Promise<void> {
+    this.actor = await this.o.plugin.create(this.context(), this.o.config);
+  }
+
+  async start(): Promise<void> {
+    await this.createActor();
+    await this.actor!.start?.call(this.actor);
+    for (const input of this.o.inputs) {
+      const filters = partitionFilters(input.filter, input.partitions ?? 1, this.o.partition.index, this.o.partition.count);
+      for (let i = 0; i < filters.length; i++) {
+        const durable = durableName(this.o.instance, input.port, filters.length > 1 || this.o.partition.count > 1 ? `${this.o.partition.index}_${i}` : '');
+        const sub = await this.o.transport.consume({
+          stream: input.stream,
+          durable,
+          filterSubject: filters[i]!,
+          maxAckPending: this.o.consumer.max_ack_pending,
+          ackWaitMs: this.o.consumer.ack_wait,
+          maxDeliver: this.o.consumer.max_deliver,
+        }, (msg) => this.onMessage(input.port, msg));
+        this.consumers.push({ stream: input.stream, durable });
+        this.subs.push(sub);
+      }
+    }
+  }
+
+  /** Run a source's start() under supervision: a throw restarts it with backoff. */
+  startSource(): void {
+    const run = async () => {
+      let delay = 500;
+      while (!this.abort.signal.aborted) {
+        try {
+          await this.createActor();
+          await this.actor!.start?.call(this.actor);
+          await this.flush();
+          break;
+        } catch (e) {
+          if (this.abort.signal.aborted) break;
+          this.counter('restarts').inc();
+          this.o.log.error({ err: errorMessage(e), code: (e as PcapflowError).code, delayMs: delay }, 'source actor failed; restarting');
+          await this.actor?.stop?.call(this.actor)?.catch?.(() => undefined);
+          await sleep(delay, this.abort.signal);
+          delay = Math.min(delay * 2, 30_000);
+        }
+      }
+      this.sourceDone = true;
+      this.o.log.info({ emitted: this.counter('emitted').value }, 'source finished');
+    };
+    this.sourceTask = run();
+  }
+
+  private async onMessage(port: string, msg: TransportMessage): Promise<void> {
+    if (this.restartPending) await this.restartPending;
+    this.counter('received').inc();
+    const c = this.o.consumer;
+    if (msg.deliveryCount > c.max_deliver) {
+      // Delivered more often than allowed without an ack: the handler crashed or hung on it.
+      await this.deadLetterMessage(msg, new Error(`not acknowledged after ${c.max_deliver} deliveries (handler crashed or exceeded ack_wait)`));
+      msg.term();
+      return;
+    }
+    let records: Record<string, unknown>[];
+    try { records = decodeBatch(msg.data); }
+    catch (e) {
+      await this.deadLetterMessage(msg, new PoisonError(`undecodable message: ${errorMessage(e)}`));
+      msg.term();
+      return;
+    }
+    if (this.o.checkRecords && this.inputSchemas.has(port)) {
+      const good: Record<string, unknown>[] = [];
+      const bad: Record<string, unknown>[] = [];
+      for (const r of records) { try { this.checkRecord(this.inputSchemas.get(port), r, `input ${port}`); good.push(r); } catch { bad.push(r); } }
+      if (bad.length) await this.deadLetterRecords(bad, new PoisonError(`records on input ${port} do not match its declared shape`), { msg });
+      records = good;
+    }
+    const keepAlive = setInterval(() => msg.working(), Math.max(1000, c.ack_wait / 2));
+    this.handling = true;
+    try {
+      await this.actor!.handle?.call(this.actor, { input: port, subject: msg.subject, records, seq: msg.seq, stream: msg.stream, deliveryCount: msg.deliveryCount });
+      this.handling = false;
+      await this.flushFor(msg);
+      msg.ack();
+      this.counter('handled').inc();
+      this.counter('records_in').inc(records.length);
+      this.consecutiveFailures = 0;
+    } catch (e) {
+      this.handling = false;
+      this.pending.clear();
+      this.counter('failed').inc();
+      // By code, not instanceof: a plugin may bundle its own copy of @pcapflow/core.
+      const poison = (e as PcapflowError | undefined)?.code === 'PCAPFLOW_POISON';
+      if (poison || msg.deliveryCount >= c.max_deliver) {
+        await this.deadLetterMessage(msg, e);
+        msg.term();
+      } else {
+        const delay = c.backoff[Math.min(msg.deliveryCount - 1, c.backoff.length - 1)] ?? 1000;
+        this.o.log.warn({ err: errorMessage(e), subject: msg.subject, seq: msg.seq, delivery: msg.deliveryCount, retryInMs: delay }, 'handler failed; will redeliver');
+        msg.nak(delay);
+        if (++this.consecutiveFailures >= 3) this.restartActor(e);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Supervisor: repeated failures rebuild the actor (fresh state from its stores) after a backoff. */
+  private restartActor(cause: unknown): void {
+    if (this.restartPending) return;
+    this.counter('restarts').inc();
+    const delay = Math.min(500 * 2 ** Math.min(this.counter('restarts').value, 6), 30_000);
+    this.o.log.error({ err: errorMessage(cause), delayMs: delay }, 'actor keeps failing; restarting it');
+    this.restartPending = (async () => {
+      try { await this.actor?.stop?.call(this.actor); } catch { /* a failing actor may fail to stop too */ }
+      await sleep(delay, this.abort.signal);
+      try { await this.createActor(); await this.actor!.start?.call(this.actor); } catch (e) { this.o.log.error({ err: errorMessage(e) }, 'actor restart failed'); }
+      this.consecutiveFailures = 0;
+      this.restartPending = undefined;
+    })();
+  }
+
+  private async deadLetterMessage(msg: TransportMessage, error: unknown): Promise<void> {
+    this.counter('dead_lettered').inc();
+    this.o.log.error({ err: errorMessage(error), subject: msg.subject, seq: msg.seq, deliveries: msg.deliveryCount, deadLetter: this.o.deadLetterSubject }, 'message dead-lettered');
+    await this.publishWithRetry(this.o.deadLetterSubject, msg.data, `dlq.${this.o.instance}.${msg.stream}.${msg.seq}`, dlqHeaders(this.o.instance, error, msg));
+  }
+
+  private async deadLetterRecords(records: readonly Record<string, unknown>[], error: unknown, at: { msg?: TransportMessage }): Promise<void> {
+    if (!records.length) return;
+    this.counter('dead_lettered_records').inc(records.length);
+    this.o.log.warn({ err: errorMessage(error), records: records.length, deadLetter: this.o.deadLetterSubject }, 'records dead-lettered');
+    const id = at.msg ? `dlqr.${this.o.instance}.${at.msg.stream}.${at.msg.seq}.${++this.publishCounter}` : `dlqr.${this.o.instance}.${this.runId}.${++this.publishCounter}`;
+    await this.publishWithRetry(this.o.deadLetterSubject, encodeBatch(records), id, dlqHeaders(this.o.instance, error, at.msg));
+  }
+
+  /** Stop fetching, let in-flight work finish and ack, then stop the actor. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await Promise.all(this.subs.map((s) => s.stop()));
+    if (this.sourceTask) await this.sourceTask;
+    try { await this.flush(); } catch (e) { this.o.log.error({ err: errorMessage(e) }, 'could not publish buffered records on stop'); }
+    for (const s of this.services) s.stop();
+    try { await this.actor?.stop?.call(this.actor); } catch (e) { this.o.log.error({ err: errorMessage(e) }, 'actor stop failed'); }
+  }
+}
+
+function dlqHeaders(instance: string, error: unknown, msg?: TransportMessage): Record<string, string> {
+  const h: Record<string, string> = {
+    'Pcapflow-Error': errorMessage(error).slice(0, 1000).replace(/[\r\n]+/g, ' '),
+    'Pcapflow-Instance': instance,
+  };
+  const code = (error as PcapflowError | undefined)?.code;
+  if (typeof code === 'string') h['Pcapflow-Error-Code'] = code;
+  if (msg) {
+    h['Pcapflow-Original-Subject'] = msg.subject;
+    h['Pcapflow-Original-Stream'] = msg.stream;
+    h['Pcapflow-Original-Seq'] = String(msg.seq);
+    h['Pcapflow-Deliveries'] = String(msg.deliveryCount);
+  }
+  return h;
+}
+
+export function durableName(instance: string, port: string, suffix: string): string {
+  return [instance, port, suffix].filter(Boolean).join('_').replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+
+export { compileSubjectTemplate };

@@ -1,0 +1,6 @@
+export {
+  readCapture, forEachPacket, CaptureParser, CaptureStreamReader, newReaderCounters, detectCaptureFormat,
+  assertCapture, CaptureFormatError, MAX_RECORD_SIZE, STEP_PACKET, STEP_CONTINUE, STEP_NEED_MORE, STEP_DONE,
+} from './reader';
+export type { Packet, ReaderCounters, CaptureFormat, StreamEndResult } from './reader';
+export * from './linktypes';

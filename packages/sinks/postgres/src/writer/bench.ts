@@ -1,0 +1,81 @@
+import { PostgresWriter, type PostgresWriterOptions } from './writer';
+
+/**
+ * Throughput of the write paths: single-row upserts, multi-row VALUES upserts, COPY + merge.
+ * Prints rows/s; no assertions. Run against a server:
+ *   node dist/writer/bench.js postgres://postgres@127.0.0.1:5432/postgres
+ * (the test suite runs it on its own server with PCAPFLOW_BENCH=1).
+ */
+export interface BenchResult {
+  name: string;
+  rows: number;
+  ms: number;
+  rowsPerSec: number;
+}
+
+function record(i: number, round: number): Record<string, unknown> {
+  return {
+    mac: `02:00:${(i >>> 16).toString(16).padStart(2, '0')}:${((i >>> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:00`,
+    frames: i * 3 + round,
+    rssi: -40 - (i % 50) / 3,
+    ssids: ['home', `net-${i % 97}`],
+    last_seen: 1700000000000 + i,
+    vendor: i % 3 ? 'Apple, Inc.' : 'Intel Corporate',
+  };
+}
+
+async function measure(
+  name: string,
+  base: Omit<PostgresWriterOptions, 'table'>,
+  table: string,
+  total: number,
+  batch: number,
+  extra: Partial<PostgresWriterOptions> = {},
+): Promise<BenchResult> {
+  const w = new PostgresWriter({
+    ...base,
+    ...extra,
+    table: { table, key: ['mac'], mode: 'upsert', createTable: true, evolve: true, timestampFields: ['last_seen'] },
+  });
+  try {
+    await w.write([record(0, 0)]); // create the table outside the timing
+    await w.query(`TRUNCATE ${JSON.stringify(table)}`);
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < total; i += batch) batches.push(Array.from({ length: Math.min(batch, total - i) }, (_, j) => record(i + j, 1)));
+    const t0 = process.hrtime.bigint();
+    for (const b of batches) {
+      const r = await w.write(b);
+      if (r.rejected.length) throw new Error(`bench rows rejected: ${r.rejected[0].error}`);
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    return { name, rows: total, ms: Math.round(ms), rowsPerSec: Math.round((total / ms) * 1000) };
+  } finally {
+    await w.close();
+  }
+}
+
+export async function runBench(base: Omit<PostgresWriterOptions, 'table'>, scale = 1): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const server = !!base.url;
+  out.push(await measure('single-row upsert', base, 'bench_single', Math.round(3000 * scale), 1));
+  out.push(await measure('500-row VALUES upsert', base, 'bench_values', Math.round(100000 * scale), 500, { copyThreshold: 0 }));
+  out.push(await measure('5000-row batch, VALUES ×500', base, 'bench_values5k', Math.round(100000 * scale), 5000, { copyThreshold: 0 }));
+  if (server) {
+    out.push(await measure('5000-row batch, COPY + merge', base, 'bench_copy5k', Math.round(100000 * scale), 5000, { copyThreshold: 1 }));
+    out.push(await measure('20000-row batch, COPY + merge', base, 'bench_copy20k', Math.round(100000 * scale), 20000, { copyThreshold: 1 }));
+    out.push(await measure('20000-row batch, VALUES ×500', base, 'bench_values20k', Math.round(100000 * scale), 20000, { copyThreshold: 0 }));
+  }
+  return out;
+}
+
+if (require.main === module) {
+  const url = process.argv[2];
+  runBench(url ? { url } : {})
+    .then((rs) => {
+      for (const r of rs) console.log(`${r.name.padEnd(32)} ${String(r.rowsPerSec).padStart(8)} rows/s  (${r.rows} rows, ${r.ms} ms)`);
+    })
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+}

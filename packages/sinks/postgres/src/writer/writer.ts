@@ -1,0 +1,650 @@
+import { PcapflowError, RetryableError } from '@pcapflow/core';
+import { createPgBackend, createPgliteBackend, type Backend, type Session, type SslOptions } from './backend';
+import { classifyError, sqlState } from './errors';
+import {
+  MAX_PARAMS, IdentifierError, ValueError, checkIdentifier, checkTypeName, copyEscape, encodeValue, inferType,
+  kindOfType, mergeTypes, qualifiedName, quoteIdent, widening, type ColumnKind,
+} from './sql';
+
+/** What to write where. One writer writes one table. */
+export interface TableSpec {
+  table: string;
+  /** Schema (created if missing when createTable). Default: the connection's search_path (public). */
+  schema?: string;
+  /** Primary key columns. Upsert mode: ON CONFLICT (key) DO UPDATE. Insert mode: ON CONFLICT (key) DO NOTHING. */
+  key?: string[];
+  /** upsert: one row per key, latest values win. insert: append rows. */
+  mode: 'upsert' | 'insert';
+  /** Explicit column types (SQL type names), overriding inference; created with the table. */
+  columns?: Record<string, string>;
+  /** CREATE TABLE IF NOT EXISTS from the first batch's fields. */
+  createTable: boolean;
+  /** ALTER TABLE ADD COLUMN for new fields (and widen bigint → double precision). Else new fields are dropped. */
+  evolve: boolean;
+  /** Fields stored as timestamptz; values may be epoch milliseconds, ISO strings or Dates. */
+  timestampFields?: string[];
+  /**
+   * Insert mode: a text column holding a per-row idempotency id (e.g. "<stream>:<seq>:<index>"),
+   * with a unique index; rows whose id exists are skipped (ON CONFLICT DO NOTHING), so a
+   * redelivered batch never duplicates rows.
+   */
+  idempotencyColumn?: string;
+}
+
+export interface PostgresWriterOptions {
+  /** postgres://user:pass@host:port/db — a PostgreSQL server via node-postgres. Unset: embedded PGlite. */
+  url?: string;
+  ssl?: SslOptions;
+  pool?: { max?: number; connectionTimeoutMs?: number; idleTimeoutMs?: number; statementTimeoutMs?: number };
+  /** PGlite data directory (embedded mode). Unset: in-memory. */
+  dataDir?: string;
+  table: TableSpec;
+  /** Rows per multi-row INSERT … VALUES statement (also capped by the 65535-parameter limit). Default 500. */
+  valuesBatchRows?: number;
+  /** Batches (of one column shape) with at least this many rows go through COPY + merge (server backend only). 0 = never. */
+  copyThreshold?: number;
+  /** Rows per COPY + merge transaction. Default 20000. */
+  copyBatchRows?: number;
+  /** Delay before the one transparent retry after a connection error (ms). Default 250. */
+  retryDelayMs?: number;
+  onWarning?: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export interface RejectedRow {
+  /** Index of the record in the array given to write(). */
+  index: number;
+  record: Record<string, unknown>;
+  error: string;
+  /** SQLSTATE when the server rejected it. */
+  code?: string;
+}
+
+export interface WriteResult {
+  /** Input records accepted (written, updated, or skipped as already present). */
+  written: number;
+  /** Rows the server reported as inserted/updated. */
+  affected: number;
+  /** Input records merged into another record with the same key in this batch. */
+  merged: number;
+  rejected: RejectedRow[];
+}
+
+interface Column {
+  name: string;
+  type: string;
+  kind: ColumnKind;
+}
+
+/** One row to write: the (merged) record and the input indexes it stands for. */
+interface Pending {
+  indexes: number[];
+  record: Record<string, unknown>;
+}
+
+interface Encoded extends Pending {
+  values: (string | null)[];
+}
+
+/** A group of rows with the same columns, written by one statement shape. */
+interface Shape {
+  columns: Column[];
+  rows: Encoded[];
+}
+
+class SchemaChanged extends Error {}
+
+const DEFAULT_VALUES_ROWS = 500;
+const DEFAULT_COPY_THRESHOLD = 2000;
+const DEFAULT_COPY_ROWS = 20000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** host:port of a URL, for messages (never the password). */
+function redact(url: string | undefined): string {
+  if (!url) return 'embedded PGlite';
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+function keyPart(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
+}
+
+/**
+ * Writes batches of records into one PostgreSQL table: creates and evolves the table, upserts on
+ * a key or inserts idempotently, isolates bad rows, and turns connection trouble into
+ * RetryableError. Calls to write() are serialized.
+ */
+export class PostgresWriter {
+  readonly spec: Readonly<TableSpec>;
+  private readonly opts: PostgresWriterOptions;
+  private backend?: Backend;
+  private columns?: Map<string, Column>;
+  private readonly target: string;
+  private readonly conflictCols: string[];
+  private readonly warned = new Set<string>();
+  /** Field names already checked as identifiers (the same few names repeat in every batch). */
+  private readonly goodNames = new Set<string>();
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Counters for health/metrics: statements by path, rows, transparent reconnects. */
+  readonly stats = { valuesStatements: 0, copyMerges: 0, rowsWritten: 0, rowsRejected: 0, reconnects: 0 };
+
+  constructor(options: PostgresWriterOptions) {
+    const spec = options.table;
+    checkIdentifier(spec.table);
+    if (spec.schema) checkIdentifier(spec.schema);
+    for (const k of spec.key ?? []) checkIdentifier(k);
+    for (const [c, t] of Object.entries(spec.columns ?? {})) {
+      checkIdentifier(c);
+      checkTypeName(t);
+    }
+    if (spec.idempotencyColumn) checkIdentifier(spec.idempotencyColumn);
+    if (spec.mode === 'upsert' && !spec.key?.length) {
+      throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `table ${spec.table}: mode "upsert" needs key columns`, {
+        hint: 'set key: [column, …] or use mode: insert',
+      });
+    }
+    this.opts = options;
+    this.spec = spec;
+    this.target = qualifiedName(spec.table, spec.schema);
+    this.conflictCols =
+      spec.mode === 'upsert' ? spec.key! : spec.idempotencyColumn ? [spec.idempotencyColumn] : spec.key ?? [];
+  }
+
+  get backendKind(): 'pg' | 'pglite' {
+    return this.opts.url ? 'pg' : 'pglite';
+  }
+
+  /** Connect (lazily done by write/query); throws PCAPFLOW_DEPENDENCY_MISSING when the driver is absent. */
+  async open(): Promise<void> {
+    this.db();
+  }
+
+  private db(): Backend {
+    if (!this.backend) {
+      const o = this.opts;
+      this.backend = o.url
+        ? createPgBackend({
+            url: o.url,
+            ssl: o.ssl,
+            max: o.pool?.max,
+            connectionTimeoutMs: o.pool?.connectionTimeoutMs,
+            idleTimeoutMs: o.pool?.idleTimeoutMs,
+            statementTimeoutMs: o.pool?.statementTimeoutMs,
+            onWarning: o.onWarning,
+          })
+        : createPgliteBackend(o.dataDir);
+    }
+    return this.backend;
+  }
+
+  /** Run SQL (tests, the README's "query the embedded database"). Rows as plain objects; int8 as number. */
+  async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const r = await this.withRetry(() => this.db().query(sql, params), true);
+    return r.rows as R[];
+  }
+
+  async close(): Promise<void> {
+    await this.tail.catch(() => undefined);
+    const b = this.backend;
+    this.backend = undefined;
+    await b?.close();
+  }
+
+  /** Columns of the table as last read (undefined before the first write). */
+  describe(): { name: string; type: string }[] | undefined {
+    return this.columns ? [...this.columns.values()].map(({ name, type }) => ({ name, type })) : undefined;
+  }
+
+  /**
+   * Write a batch. Resolves with the rejected rows (bad values, constraint violations) so the
+   * caller can dead-letter them; throws RetryableError when the database is unreachable (nothing
+   * or part of the batch may be written: writes are idempotent, so redeliver the whole batch) and
+   * PcapflowError for configuration/schema problems.
+   *
+   * `ids` (insert mode with idempotencyColumn): per-record idempotency ids, stored in that column.
+   */
+  write(records: readonly Record<string, unknown>[], options: { ids?: readonly (string | undefined)[] } = {}): Promise<WriteResult> {
+    const run = this.tail.then(() => this.writeNow(records, options));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(records: readonly Record<string, unknown>[], options: { ids?: readonly (string | undefined)[] }): Promise<WriteResult> {
+    const result: WriteResult = { written: 0, affected: 0, merged: 0, rejected: [] };
+    const reject = (p: Pending, error: string, code?: string) => {
+      for (const index of p.indexes) result.rejected.push({ index, record: records[index], error, code });
+    };
+    const pending = this.prepare(records, options.ids, result, reject);
+    if (pending.length === 0) {
+      this.stats.rowsRejected += result.rejected.length;
+      return result;
+    }
+
+    try {
+      await this.withRetry(() => this.ensureSchema(pending));
+    } catch (e) {
+      if (!(e instanceof SchemaChanged)) throw e;
+      // Someone changed the table while we altered it: read it again, once.
+      this.columns = undefined;
+      try {
+        await this.withRetry(() => this.ensureSchema(pending));
+      } catch (e2) {
+        if (e2 instanceof SchemaChanged) throw new PcapflowError('PCAPFLOW_SINK', `preparing ${this.target}: ${e2.message}`, { cause: e2.cause });
+        throw e2;
+      }
+    }
+    const shapes = this.encode(pending, reject);
+
+    const useCopy = this.db().kind === 'pg' && (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD) > 0;
+    for (const shape of shapes) {
+      const copy = useCopy && shape.rows.length >= (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD);
+      const size = copy ? this.opts.copyBatchRows ?? DEFAULT_COPY_ROWS : this.valuesRows(shape.columns.length);
+      for (let i = 0; i < shape.rows.length; i += size) {
+        await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, result, reject);
+      }
+    }
+    this.stats.rowsWritten += result.written;
+    this.stats.rowsRejected += result.rejected.length;
+    return result;
+  }
+
+  private valuesRows(ncols: number): number {
+    return Math.max(1, Math.min(this.opts.valuesBatchRows ?? DEFAULT_VALUES_ROWS, Math.floor(MAX_PARAMS / Math.max(1, ncols))));
+  }
+
+  /** Validate field names and keys, attach ids, merge rows with the same key (last wins). */
+  private prepare(
+    records: readonly Record<string, unknown>[],
+    ids: readonly (string | undefined)[] | undefined,
+    result: WriteResult,
+    reject: (p: Pending, error: string, code?: string) => void,
+  ): Pending[] {
+    const spec = this.spec;
+    const byKey = new Map<string, Pending>();
+    const out: Pending[] = [];
+    records.forEach((input, index) => {
+      // Null prototype: a field named "__proto__" or "constructor" is just a column.
+      let record: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      try {
+        for (const k of Object.keys(input)) {
+          const v = input[k];
+          if (v === undefined) continue;
+          if (!this.goodNames.has(k)) {
+            checkIdentifier(k);
+            if (this.goodNames.size < 10000) this.goodNames.add(k);
+          }
+          record[k] = v;
+        }
+      } catch (e) {
+        reject({ indexes: [index], record: input }, (e as Error).message);
+        return;
+      }
+      const id = ids?.[index];
+      if (spec.idempotencyColumn && id !== undefined) record = { ...record, [spec.idempotencyColumn]: id };
+      const missing = this.conflictCols.find((c) => record[c] === null || record[c] === undefined);
+      if (missing !== undefined) {
+        reject({ indexes: [index], record: input }, `${missing === spec.idempotencyColumn ? 'idempotency' : 'key'} column "${missing}" is null or missing`);
+        return;
+      }
+      if (this.conflictCols.length === 0) {
+        out.push({ indexes: [index], record });
+        return;
+      }
+      // Postgres refuses to update one row twice in one statement (21000): collapse duplicates.
+      const k = this.conflictCols.length === 1 ? keyPart(record[this.conflictCols[0]]) : JSON.stringify(this.conflictCols.map((c) => keyPart(record[c])));
+      const prev = byKey.get(k);
+      if (!prev) {
+        const p = { indexes: [index], record };
+        byKey.set(k, p);
+        out.push(p);
+      } else {
+        result.merged++;
+        prev.indexes.push(index);
+        // upsert: later fields win, fields absent later keep earlier values; insert: first wins (DO NOTHING).
+        if (spec.mode === 'upsert') prev.record = { ...prev.record, ...record };
+      }
+    });
+    return out;
+  }
+
+  private async loadColumns(s: Session): Promise<Map<string, Column> | undefined> {
+    const exists = await s.query('SELECT to_regclass($1) IS NOT NULL AS exists', [this.target]);
+    if (!exists.rows[0]?.exists) return undefined;
+    const r = await s.query(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a
+        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [this.target],
+    );
+    const cols = new Map<string, Column>();
+    for (const row of r.rows) {
+      const name = String(row.name);
+      const type = String(row.type);
+      cols.set(name, { name, type, kind: kindOfType(type) });
+    }
+    return cols;
+  }
+
+  private async uniqueIndexes(s: Session): Promise<string[][]> {
+    const r = await s.query(
+      `SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
+         FROM pg_index i
+         CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        GROUP BY i.indexrelid`,
+      [this.target],
+    );
+    return r.rows.map((row) => row.cols as string[]);
+  }
+
+  /**
+   * Types wanted by the batch's fields. Fields that already have a column are only checked for
+   * integer → double widening (cheap: this runs over every value of every batch).
+   */
+  private inferFields(rows: Pending[], existing?: Map<string, Column>): Map<string, string | undefined> {
+    const ts = new Set(this.spec.timestampFields ?? []);
+    const types = new Map<string, string | undefined>();
+    const checkWiden = this.spec.evolve;
+    for (const { record } of rows) {
+      for (const k in record) {
+        const v = record[k];
+        const col = existing?.get(k);
+        if (col) {
+          if (!checkWiden || col.kind.base !== 'int' || types.has(k)) continue;
+          const t = col.type;
+          if (t === 'bigint' && typeof v === 'number' && !Number.isSafeInteger(v)) types.set(k, 'double precision');
+          else if (t === 'bigint[]' && Array.isArray(v) && v.some((x) => typeof x === 'number' && !Number.isSafeInteger(x))) types.set(k, 'double precision[]');
+          continue;
+        }
+        const explicit = this.spec.columns?.[k];
+        if (explicit) {
+          types.set(k, explicit);
+          continue;
+        }
+        const t = k === this.spec.idempotencyColumn ? 'text' : inferType(v, ts.has(k));
+        types.set(k, mergeTypes(types.get(k), t));
+      }
+    }
+    return types;
+  }
+
+  /** Make the table fit the batch: create it, add columns, widen integer columns. */
+  private async ensureSchema(rows: Pending[]): Promise<void> {
+    const s = this.db();
+    const spec = this.spec;
+    if (!this.columns) {
+      let cols = await this.loadColumns(s);
+      if (!cols) {
+        if (!spec.createTable) {
+          throw new PcapflowError('PCAPFLOW_SINK', `table ${this.target} does not exist in ${redact(this.opts.url)}`, {
+            hint: 'create the table, or set createTable: true',
+          });
+        }
+        await this.createTable(s, rows);
+        cols = await this.loadColumns(s);
+        if (!cols) throw new PcapflowError('PCAPFLOW_SINK', `table ${this.target} was not created`);
+      } else {
+        await this.ensureConflictIndex(s);
+      }
+      this.columns = cols;
+    }
+    const cols = this.columns;
+    const ddl: string[] = [];
+    const wanted = this.inferFields(rows, cols);
+    for (const [field, explicit] of Object.entries(spec.columns ?? {})) if (!wanted.has(field)) wanted.set(field, explicit);
+    for (const [field, type] of wanted) {
+      const have = cols.get(field);
+      if (have) {
+        const wider = type ? widening(have.type, type) : undefined;
+        if (wider && spec.evolve) {
+          ddl.push(`ALTER TABLE ${this.target} ALTER COLUMN ${quoteIdent(field)} TYPE ${wider} USING ${quoteIdent(field)}::${wider}`);
+        }
+        continue;
+      }
+      if (type === undefined) continue; // only nulls / empty arrays so far: add it when a value arrives
+      if (!spec.evolve) {
+        if (!this.warned.has(field)) {
+          this.warned.add(field);
+          this.opts.onWarning?.(`field "${field}" has no column in ${this.target} and evolve is off; it is not stored`, { field });
+        }
+        continue;
+      }
+      ddl.push(`ALTER TABLE ${this.target} ADD COLUMN IF NOT EXISTS ${quoteIdent(field)} ${type}`);
+    }
+    if (ddl.length > 0) {
+      for (const stmt of ddl) await s.query(stmt);
+      this.columns = (await this.loadColumns(s)) ?? cols;
+    }
+  }
+
+  private async createTable(s: Session, rows: Pending[]): Promise<void> {
+    const spec = this.spec;
+    const types = this.inferFields(rows);
+    for (const [field, explicit] of Object.entries(spec.columns ?? {})) types.set(field, explicit);
+    const defs: string[] = [];
+    const keySet = new Set(spec.key ?? []);
+    for (const k of spec.key ?? []) {
+      const t = types.get(k);
+      if (!t) throw new PcapflowError('PCAPFLOW_SINK', `cannot infer the type of key column "${k}" of ${this.target}`, { hint: `give it in columns: { ${k}: <type> }` });
+      defs.push(`${quoteIdent(k)} ${t} NOT NULL`);
+    }
+    for (const [field, t] of types) if (t && !keySet.has(field)) defs.push(`${quoteIdent(field)} ${t}`);
+    if (spec.key?.length) defs.push(`PRIMARY KEY (${spec.key.map(quoteIdent).join(', ')})`);
+    if (spec.schema) await this.tolerateRace(() => s.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(spec.schema!)}`));
+    await this.tolerateRace(() => s.query(`CREATE TABLE IF NOT EXISTS ${this.target} (\n  ${defs.join(',\n  ')}\n)`));
+    await this.ensureConflictIndex(s);
+  }
+
+  /** The ON CONFLICT target needs a unique index on exactly those columns. */
+  private async ensureConflictIndex(s: Session): Promise<void> {
+    const cols = this.conflictCols;
+    if (cols.length === 0) return;
+    const have = await this.uniqueIndexes(s);
+    const sameSet = (a: string[]) => a.length === cols.length && cols.every((c) => a.includes(c));
+    if (have.some(sameSet)) return;
+    const spec = this.spec;
+    if (!spec.createTable && !spec.evolve) {
+      throw new PcapflowError('PCAPFLOW_SINK', `${this.target} has no unique index on (${cols.join(', ')})`, {
+        hint: `CREATE UNIQUE INDEX ON ${this.target} (${cols.map(quoteIdent).join(', ')}), or enable evolve`,
+      });
+    }
+    if (spec.idempotencyColumn && cols[0] === spec.idempotencyColumn) {
+      await s.query(`ALTER TABLE ${this.target} ADD COLUMN IF NOT EXISTS ${quoteIdent(spec.idempotencyColumn)} text`);
+    }
+    const name = Buffer.from(`${spec.table}_${cols.join('_')}_key`).subarray(0, 63).toString('utf8').replace(/\uFFFD$/, '');
+    await this.tolerateRace(() =>
+      s.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${this.target} (${cols.map(quoteIdent).join(', ')})`),
+    );
+  }
+
+  /** Concurrent CREATE … IF NOT EXISTS from two instances can still collide in the catalog. */
+  private async tolerateRace(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      if (!['23505', '42P07', '42P06', '42701'].includes(sqlState(e) ?? '')) throw e;
+    }
+  }
+
+  /** Encode values for the table's columns and group rows by the set of columns they carry. */
+  private encode(rows: Pending[], reject: (p: Pending, error: string, code?: string) => void): Shape[] {
+    const colList = [...this.columns!.values()];
+    const shapes = new Map<string, Shape>();
+    for (const p of rows) {
+      const present: Column[] = [];
+      let sig = '';
+      for (const c of colList) {
+        if (Object.prototype.hasOwnProperty.call(p.record, c.name)) {
+          present.push(c);
+          sig += c.name + '\u0000';
+        }
+      }
+      if (present.length === 0) {
+        reject(p, `no field of the record matches a column of ${this.target}`);
+        continue;
+      }
+      let values: (string | null)[];
+      try {
+        values = present.map((c) => encodeValue(p.record[c.name], c.kind));
+      } catch (e) {
+        if (e instanceof ValueError || e instanceof IdentifierError) {
+          reject(p, e.message);
+          continue;
+        }
+        throw e;
+      }
+      // Rows with different field sets are written by different statements, so a missing field
+      // leaves the stored value alone instead of overwriting it with NULL.
+      let shape = shapes.get(sig);
+      if (!shape) shapes.set(sig, (shape = { columns: present, rows: [] }));
+      shape.rows.push({ indexes: p.indexes, record: p.record, values });
+    }
+    return [...shapes.values()];
+  }
+
+  private conflictClause(columns: Column[]): string {
+    if (this.conflictCols.length === 0) return '';
+    const target = `ON CONFLICT (${this.conflictCols.map(quoteIdent).join(', ')})`;
+    if (this.spec.mode === 'insert') return ` ${target} DO NOTHING`;
+    const keys = new Set(this.conflictCols);
+    const sets = columns.filter((c) => !keys.has(c.name)).map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`);
+    return sets.length ? ` ${target} DO UPDATE SET ${sets.join(', ')}` : ` ${target} DO NOTHING`;
+  }
+
+  private async insertValues(s: Session, columns: Column[], rows: Encoded[]): Promise<number> {
+    const n = columns.length;
+    const params: (string | null)[] = new Array(rows.length * n);
+    const tuples: string[] = new Array(rows.length);
+    const casts = columns.map((c) => `::${c.type}`);
+    rows.forEach((r, i) => {
+      const ph: string[] = new Array(n);
+      for (let j = 0; j < n; j++) {
+        params[i * n + j] = r.values[j];
+        ph[j] = `$${i * n + j + 1}${casts[j]}`;
+      }
+      tuples[i] = `(${ph.join(', ')})`;
+    });
+    const sql = `INSERT INTO ${this.target} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')}${this.conflictClause(columns)}`;
+    const affected = (await s.query(sql, params)).rowCount;
+    this.stats.valuesStatements++;
+    return affected;
+  }
+
+  private async copyMerge(columns: Column[], rows: Encoded[]): Promise<number> {
+    const names = columns.map((c) => quoteIdent(c.name)).join(', ');
+    let data = '';
+    for (const r of rows) data += r.values.map(copyEscape).join('\t') + '\n';
+    return this.db().transaction(async (s) => {
+      // Typed stage table: COPY parses each value into its column type, then one INSERT … SELECT
+      // applies the same ON CONFLICT rule as the VALUES path.
+      await s.query(`CREATE TEMP TABLE pcapflow_stage (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')}) ON COMMIT DROP`);
+      await s.copyFrom!(`COPY pcapflow_stage (${names}) FROM STDIN`, data);
+      const r = await s.query(`INSERT INTO ${this.target} (${names}) SELECT ${names} FROM pcapflow_stage${this.conflictClause(columns)}`);
+      return r.rowCount;
+    }).then((n) => {
+      this.stats.copyMerges++;
+      return n;
+    });
+  }
+
+  /** Write one chunk; on a data error split it in halves until the bad rows stand alone. */
+  private async writeChunk(
+    columns: Column[],
+    rows: Encoded[],
+    copy: boolean,
+    result: WriteResult,
+    reject: (p: Pending, error: string, code?: string) => void,
+  ): Promise<void> {
+    try {
+      const affected = await this.withRetry(() => (copy ? this.copyMerge(columns, rows) : this.insertValues(this.db(), columns, rows)));
+      result.affected += affected;
+      for (const r of rows) result.written += r.indexes.length;
+    } catch (e) {
+      if (e instanceof SchemaChanged) {
+        // The table changed under us (dropped, altered by someone else): re-read it and retry these rows once.
+        this.columns = undefined;
+        await this.withRetry(() => this.ensureSchema(rows));
+        for (const shape of this.encode(rows, reject)) {
+          try {
+            const affected = await this.withRetry(() => this.insertValues(this.db(), shape.columns, shape.rows));
+            result.affected += affected;
+            for (const r of shape.rows) result.written += r.indexes.length;
+          } catch (e2) {
+            if (e2 instanceof SchemaChanged) {
+              throw new PcapflowError('PCAPFLOW_SINK', `writing to ${this.target}: ${(e2.cause as Error)?.message}`, { cause: e2.cause });
+            }
+            if (!isDataError(e2)) throw e2;
+            await this.bisect(shape.columns, shape.rows, e2, result, reject);
+          }
+        }
+        return;
+      }
+      if (!isDataError(e)) throw e;
+      await this.bisect(columns, rows, e, result, reject);
+    }
+  }
+
+  private async bisect(columns: Column[], rows: Encoded[], e: unknown, result: WriteResult, reject: (p: Pending, error: string, code?: string) => void): Promise<void> {
+    if (rows.length === 1) {
+      reject(rows[0], (e as Error).message, sqlState(e));
+      return;
+    }
+    const mid = rows.length >> 1;
+    await this.writeChunk(columns, rows.slice(0, mid), false, result, reject);
+    await this.writeChunk(columns, rows.slice(mid), false, result, reject);
+  }
+
+  /**
+   * Run `fn`, retrying once after a connection error (a pooled connection that died with a server
+   * restart fails the first query; the retry gets a fresh one), then classify what is left.
+   */
+  private async withRetry<T>(fn: () => Promise<T>, raw = false): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (e instanceof PcapflowError || e instanceof SchemaChanged) throw e;
+        const cls = classifyError(e);
+        if (raw && cls !== 'connection') throw e;
+        switch (cls) {
+          case 'connection':
+            if (attempt === 0) {
+              this.stats.reconnects++;
+              await sleep(this.opts.retryDelayMs ?? 250);
+              continue;
+            }
+            throw new RetryableError(`PostgreSQL (${redact(this.opts.url)}) unavailable: ${(e as Error).message || sqlState(e)}`, {
+              cause: e,
+              hint: 'the batch will be retried; check that the database server is running and reachable',
+              details: { code: sqlState(e) },
+            });
+          case 'data':
+            throw e;
+          case 'schema':
+            throw Object.assign(new SchemaChanged((e as Error).message), { cause: e });
+          default:
+            throw new PcapflowError('PCAPFLOW_SINK', `PostgreSQL (${redact(this.opts.url)}): ${(e as Error).message}`, {
+              cause: e,
+              hint: sqlState(e)?.startsWith('28') ? 'check the user name and password in the URL' : undefined,
+              details: { code: sqlState(e) },
+            });
+        }
+      }
+    }
+  }
+}
+
+function isDataError(e: unknown): boolean {
+  return !(e instanceof PcapflowError) && !(e instanceof SchemaChanged) && classifyError(e) === 'data';
+}

@@ -1,0 +1,255 @@
+import { PcapflowError } from '@pcapflow/core';
+import { PostgresWriter, type PostgresWriterOptions, type TableSpec } from '../src/writer';
+
+/**
+ * Writer behaviour shared by both backends. `connection()` gives the url/dataDir part of the
+ * options; every test uses its own table. Expected values are written out by hand.
+ */
+export function writerCases(connection: () => Partial<PostgresWriterOptions>): void {
+  const open: PostgresWriter[] = [];
+  const writer = (table: Partial<TableSpec> & { table: string }, extra: Partial<PostgresWriterOptions> = {}) => {
+    const w = new PostgresWriter({
+      ...connection(),
+      ...extra,
+      table: { mode: 'upsert', key: ['mac'], createTable: true, evolve: true, ...table },
+    });
+    open.push(w);
+    return w;
+  };
+  afterEach(async () => {
+    for (const w of open.splice(0)) await w.close();
+  });
+
+  const columnTypes = async (w: PostgresWriter, table: string) => {
+    const rows = await w.query<{ name: string; type: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [table],
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.type]));
+  };
+
+  it('creates the table with inferred types and a primary key', async () => {
+    const w = writer({ table: 'devices', timestampFields: ['last_seen'] });
+    const res = await w.write([
+      {
+        mac: 'aa:bb:cc:00:00:01', frames: 12, rssi: -41.5, randomized: false, ssids: ['home', 'cafe'],
+        channels: [1, 6, 11], weights: [0.5, 2], last_seen: 1700000000000, first_seen: new Date('2024-01-01T00:00:00Z'),
+        ie: { vendor: 'Apple', oui: '00:17:f2' }, nested: [[1, 2], [3]], empty: [], nothing: null,
+      },
+    ]);
+    expect(res).toEqual({ written: 1, affected: 1, merged: 0, rejected: [] });
+    expect(await columnTypes(w, 'devices')).toEqual({
+      mac: 'text', frames: 'bigint', rssi: 'double precision', randomized: 'boolean', ssids: 'text[]',
+      channels: 'bigint[]', weights: 'double precision[]', last_seen: 'timestamp with time zone',
+      first_seen: 'timestamp with time zone', ie: 'jsonb', nested: 'jsonb',
+    });
+    const pk = await w.query<{ cols: string[] }>(
+      `SELECT array_agg(a.attname::text) AS cols FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = 'devices'::regclass AND i.indisprimary`,
+    );
+    expect(pk[0].cols).toEqual(['mac']);
+    const [row] = await w.query('SELECT * FROM devices');
+    expect(row).toEqual({
+      mac: 'aa:bb:cc:00:00:01', frames: 12, rssi: -41.5, randomized: false, ssids: ['home', 'cafe'], channels: [1, 6, 11],
+      weights: [0.5, 2], last_seen: new Date('2023-11-14T22:13:20.000Z'), first_seen: new Date('2024-01-01T00:00:00.000Z'),
+      ie: { vendor: 'Apple', oui: '00:17:f2' }, nested: [[1, 2], [3]],
+    });
+  });
+
+  it('upserts: the same key twice (in one batch and across batches) leaves one row with the latest values', async () => {
+    const w = writer({ table: 'upserts' });
+    const r1 = await w.write([
+      { mac: 'm1', frames: 1, vendor: 'Apple' },
+      { mac: 'm2', frames: 5 },
+      { mac: 'm1', frames: 2 },
+    ]);
+    expect(r1.merged).toBe(1);
+    expect(r1.written).toBe(3);
+    expect(r1.rejected).toEqual([]);
+    await w.write([{ mac: 'm2', frames: 7, vendor: null }, { mac: 'm3', frames: 1 }]);
+    await w.write([{ mac: 'm1', frames: 3 }]);
+    const rows = await w.query('SELECT mac, frames, vendor FROM upserts ORDER BY mac');
+    expect(rows).toEqual([
+      // m1: frames from the last write; vendor kept, later records did not carry it.
+      { mac: 'm1', frames: 3, vendor: 'Apple' },
+      // m2: explicit null overwrites.
+      { mac: 'm2', frames: 7, vendor: null },
+      { mac: 'm3', frames: 1, vendor: null },
+    ]);
+  });
+
+  it('upserts on a composite key', async () => {
+    const w = writer({ table: 'daily', key: ['mac', 'day'], timestampFields: ['day'] });
+    await w.write([
+      { mac: 'm1', day: '2024-03-01T00:00:00Z', n: 1 },
+      { mac: 'm1', day: '2024-03-02T00:00:00Z', n: 2 },
+    ]);
+    await w.write([{ mac: 'm1', day: Date.UTC(2024, 2, 1), n: 10 }]);
+    const rows = await w.query(`SELECT mac, to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, n FROM daily ORDER BY day`);
+    expect(rows).toEqual([
+      { mac: 'm1', day: '2024-03-01', n: 10 },
+      { mac: 'm1', day: '2024-03-02', n: 2 },
+    ]);
+  });
+
+  it('stores timestamps correctly from epoch ms, ISO strings with offsets, and Dates', async () => {
+    const w = writer({ table: 'times', timestampFields: ['ts'] });
+    await w.write([
+      { mac: 'a', ts: 1700000000123 },
+      { mac: 'b', ts: '2024-02-29T12:00:00+02:00' },
+      { mac: 'c', ts: '2024-02-29T12:00:00' }, // no offset: UTC (the writer's session time zone)
+      { mac: 'd', ts: new Date('1999-12-31T23:59:59.999Z') },
+    ]);
+    const rows = await w.query<{ mac: string; ms: number; ts: Date }>(
+      'SELECT mac, (extract(epoch from ts) * 1000)::bigint AS ms, ts FROM times ORDER BY mac',
+    );
+    expect(rows.map((r) => [r.mac, r.ms])).toEqual([
+      ['a', 1700000000123],
+      ['b', 1709200800000],
+      ['c', 1709208000000],
+      ['d', 946684799999],
+    ]);
+    expect(rows[1].ts.toISOString()).toBe('2024-02-29T10:00:00.000Z');
+  });
+
+  it('keeps arrays as arrays (text, bigint, double precision, with nulls and odd strings)', async () => {
+    const w = writer({ table: 'arrays' });
+    await w.write([
+      { mac: 'a', ssids: ['plain', 'with "quotes"', 'back\\slash', 'comma,brace{}', '', 'NULL', null], ints: [1, -2, 9007199254740991], dbl: [0.1, -1e-7, 3] },
+      { mac: 'b', ssids: [], ints: [7], dbl: [1.5] },
+    ]);
+    const rows = await w.query('SELECT mac, ssids, ints, dbl FROM arrays ORDER BY mac');
+    expect(rows).toEqual([
+      { mac: 'a', ssids: ['plain', 'with "quotes"', 'back\\slash', 'comma,brace{}', '', 'NULL', null], ints: [1, -2, 9007199254740991], dbl: [0.1, -1e-7, 3] },
+      { mac: 'b', ssids: [], ints: [7], dbl: [1.5] },
+    ]);
+  });
+
+  it('evolves: adds columns for new fields and widens bigint to double precision', async () => {
+    const w = writer({ table: 'evolve' });
+    await w.write([{ mac: 'a', score: 3, list: [1, 2] }]);
+    expect(await columnTypes(w, 'evolve')).toEqual({ mac: 'text', score: 'bigint', list: 'bigint[]' });
+    await w.write([{ mac: 'b', score: 3.25, list: [0.5], vendor: 'Intel', flags: { ht: true } }]);
+    expect(await columnTypes(w, 'evolve')).toEqual({
+      mac: 'text', score: 'double precision', list: 'double precision[]', vendor: 'text', flags: 'jsonb',
+    });
+    expect(await w.query('SELECT mac, score, list, vendor, flags FROM evolve ORDER BY mac')).toEqual([
+      { mac: 'a', score: 3, list: [1, 2], vendor: null, flags: null },
+      { mac: 'b', score: 3.25, list: [0.5], vendor: 'Intel', flags: { ht: true } },
+    ]);
+  });
+
+  it('without evolve, drops unknown fields with one warning and refuses to round doubles into bigint', async () => {
+    const warnings: string[] = [];
+    const w1 = writer({ table: 'fixed' });
+    await w1.write([{ mac: 'a', n: 1 }]);
+    const w = writer({ table: 'fixed', evolve: false }, { onWarning: (m) => warnings.push(m) });
+    const res = await w.write([{ mac: 'b', n: 2, extra: 'x' }, { mac: 'c', n: 2.5, extra: 'y' }]);
+    expect(res.written).toBe(1);
+    expect(res.rejected.map((r) => [r.index, r.code])).toEqual([[1, '22P02']]);
+    expect(warnings).toEqual(['field "extra" has no column in "fixed" and evolve is off; it is not stored']);
+    expect(await columnTypes(w, 'fixed')).toEqual({ mac: 'text', n: 'bigint' });
+  });
+
+  it('insert mode with an idempotency column: a redelivered batch is not duplicated', async () => {
+    const w = writer({ table: 'events', mode: 'insert', key: undefined, idempotencyColumn: '_pcapflow_id' });
+    const batch = [
+      { mac: 'a', ssid: 'home' },
+      { mac: 'a', ssid: 'home' }, // same content, different event: kept
+      { mac: 'b', ssid: 'cafe' },
+    ];
+    const ids = ['probe:41:0', 'probe:41:1', 'probe:41:2'];
+    expect((await w.write(batch, { ids })).affected).toBe(3);
+    const again = await w.write(batch, { ids });
+    expect(again).toEqual({ written: 3, affected: 0, merged: 0, rejected: [] });
+    // Partly overlapping redelivery (a larger batch after a crash).
+    await w.write([...batch, { mac: 'c', ssid: 'x' }], { ids: [...ids, 'probe:42:0'] });
+    expect(await w.query('SELECT _pcapflow_id, mac, ssid FROM events ORDER BY _pcapflow_id')).toEqual([
+      { _pcapflow_id: 'probe:41:0', mac: 'a', ssid: 'home' },
+      { _pcapflow_id: 'probe:41:1', mac: 'a', ssid: 'home' },
+      { _pcapflow_id: 'probe:41:2', mac: 'b', ssid: 'cafe' },
+      { _pcapflow_id: 'probe:42:0', mac: 'c', ssid: 'x' },
+    ]);
+    // A record without an id cannot be made idempotent: rejected, not silently duplicated.
+    const res = await w.write([{ mac: 'z' }]);
+    expect(res.rejected).toEqual([{ index: 0, record: { mac: 'z' }, error: 'idempotency column "_pcapflow_id" is null or missing' }]);
+  });
+
+  it('insert mode without keys appends', async () => {
+    const w = writer({ table: 'log', mode: 'insert', key: undefined });
+    await w.write([{ msg: 'a' }, { msg: 'a' }]);
+    await w.write([{ msg: 'b' }]);
+    expect(await w.query('SELECT msg, count(*)::int AS n FROM log GROUP BY msg ORDER BY msg')).toEqual([
+      { msg: 'a', n: 2 },
+      { msg: 'b', n: 1 },
+    ]);
+  });
+
+  it('isolates bad rows (type error, NOT NULL, CHECK) and writes the good ones', async () => {
+    const w = writer({ table: 'strict' });
+    await w.query(`CREATE TABLE strict (mac text PRIMARY KEY, frames bigint NOT NULL, rssi double precision CHECK (rssi < 0), ssids text[])`);
+    const records = Array.from({ length: 12 }, (_, i) => ({ mac: `m${i}`, frames: i, rssi: -10 - i }) as Record<string, unknown>);
+    records[2] = { mac: 'm2', frames: 'abc', rssi: -1 };
+    records[5] = { mac: 'm5', frames: null, rssi: -1 };
+    records[9] = { mac: 'm9', frames: 9, rssi: 5 };
+    records[11] = { mac: null, frames: 1 };
+    const res = await w.write(records);
+    expect(res.written).toBe(8);
+    expect(res.rejected.map((r) => [r.index, r.code]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [2, '22P02'],
+      [5, '23502'],
+      [9, '23514'],
+      [11, undefined],
+    ]);
+    expect(res.rejected.find((r) => r.index === 2)!.error).toBe('invalid input syntax for type bigint: "abc"');
+    expect(res.rejected.find((r) => r.index === 2)!.record).toBe(records[2]);
+    const rows = await w.query<{ mac: string }>('SELECT mac FROM strict ORDER BY frames');
+    expect(rows.map((r) => r.mac)).toEqual(['m0', 'm1', 'm3', 'm4', 'm6', 'm7', 'm8', 'm10']);
+  });
+
+  it('quotes odd identifiers (quotes, spaces, keywords, case, unicode, __proto__) and rejects over-long names', async () => {
+    const w = writer({ table: 'odd "table"; drop', key: ['Key Col'], schema: 'My Schema' });
+    const rec: Record<string, unknown> = {
+      'Key Col': 'k1', 'say "hi"': 'q', select: 1, MiXeD: true, 'semi;colon--': 'c', 'ünïcødé': 'u', constructor: 'ctor',
+    };
+    Object.defineProperty(rec, '__proto__', { value: 'proto', enumerable: true });
+    const long = { 'Key Col': 'k2', ['x'.repeat(64)]: 1 };
+    const res = await w.write([rec, long]);
+    expect(res.rejected).toEqual([
+      { index: 1, record: long, error: `identifier "${'x'.repeat(64)}" is longer than 63 bytes (PostgreSQL would truncate it)` },
+    ]);
+    // Read "__proto__" under an alias: a driver assigning it as a property would set the prototype.
+    const rows = await w.query(
+      'SELECT "Key Col", "say ""hi""", "select", "MiXeD", "semi;colon--", "ünïcødé", "constructor", "__proto__" AS proto FROM "My Schema"."odd ""table""; drop"',
+    );
+    expect(rows).toEqual([{ 'Key Col': 'k1', 'say "hi"': 'q', select: 1, MiXeD: true, 'semi;colon--': 'c', 'ünïcødé': 'u', constructor: 'ctor', proto: 'proto' }]);
+  });
+
+  it('chunks under the 65535-parameter limit', async () => {
+    const w = writer({ table: 'wide' }, { valuesBatchRows: 100000, copyThreshold: 0 });
+    const cols = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    const records = Array.from({ length: 4000 }, (_, i) => Object.fromEntries([['mac', `m${i}`], ...cols.map((c, j) => [c, i * j])]));
+    // 31 columns × 4000 rows = 124000 parameters in one statement would fail; the writer splits it.
+    const res = await w.write(records);
+    expect(res.written).toBe(4000);
+    expect(await w.query('SELECT count(*)::int AS n, sum(c29)::bigint AS s FROM wide')).toEqual([{ n: 4000, s: 29 * ((3999 * 4000) / 2) }]);
+  });
+
+  it('createTable: false and a missing table is a configuration error', async () => {
+    const w = writer({ table: 'absent', createTable: false });
+    const err = await w.write([{ mac: 'a' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PcapflowError);
+    expect((err as PcapflowError).code).toBe('PCAPFLOW_SINK');
+    expect((err as PcapflowError).hint).toBe('create the table, or set createTable: true');
+  });
+
+  it('recovers when the table is dropped behind its back', async () => {
+    const w = writer({ table: 'dropped' });
+    await w.write([{ mac: 'a', n: 1 }]);
+    await w.query('DROP TABLE dropped');
+    const res = await w.write([{ mac: 'b', n: 2 }]);
+    expect(res.rejected).toEqual([]);
+    expect(await w.query('SELECT mac, n FROM dropped')).toEqual([{ mac: 'b', n: 2 }]);
+  });
+}

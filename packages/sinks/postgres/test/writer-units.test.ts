@@ -1,0 +1,122 @@
+import { PcapflowError } from '@pcapflow/core';
+import { loadPg, resolvePglite, pgSslConfig } from '../src/writer/backend';
+import { classifyError } from '../src/writer/errors';
+import { copyEscape, encodeValue, inferType, kindOfType, mergeTypes, quoteIdent, ValueError } from '../src/writer/sql';
+import { PostgresWriter } from '../src/writer';
+
+describe('sql helpers', () => {
+  it('quotes identifiers', () => {
+    expect(quoteIdent('plain')).toBe('"plain"');
+    expect(quoteIdent('say "hi"')).toBe('"say ""hi"""');
+    expect(quoteIdent('Robert"); DROP TABLE x; --')).toBe('"Robert""); DROP TABLE x; --"');
+    expect(() => quoteIdent('a\u0000b')).toThrow('contains a NUL character');
+    expect(() => quoteIdent('é'.repeat(32))).toThrow('longer than 63 bytes'); // 64 bytes in UTF-8
+  });
+
+  it('infers column types', () => {
+    expect(inferType(42, false)).toBe('bigint');
+    expect(inferType(2 ** 53, false)).toBe('double precision');
+    expect(inferType(-0.5, false)).toBe('double precision');
+    expect(inferType(10n, false)).toBe('bigint');
+    expect(inferType(true, false)).toBe('boolean');
+    expect(inferType('x', false)).toBe('text');
+    expect(inferType('2024-01-01', true)).toBe('timestamptz');
+    expect(inferType(1700000000000, true)).toBe('timestamptz');
+    expect(inferType(new Date(0), false)).toBe('timestamptz');
+    expect(inferType(['a', null], false)).toBe('text[]');
+    expect(inferType([1, 2], false)).toBe('bigint[]');
+    expect(inferType([1, 2.5], false)).toBe('double precision[]');
+    expect(inferType([true], false)).toBe('boolean[]');
+    expect(inferType([1, 'a'], false)).toBe('jsonb');
+    expect(inferType([[1]], false)).toBe('jsonb');
+    expect(inferType({ a: 1 }, false)).toBe('jsonb');
+    expect(inferType(Buffer.from('x'), false)).toBe('bytea');
+    expect(inferType([], false)).toBeUndefined();
+    expect(inferType(null, false)).toBeUndefined();
+    expect(mergeTypes('bigint', 'double precision')).toBe('double precision');
+    expect(mergeTypes('bigint[]', 'double precision[]')).toBe('double precision[]');
+    expect(mergeTypes('bigint', 'text')).toBe('bigint');
+    expect(mergeTypes(undefined, 'text')).toBe('text');
+  });
+
+  it('encodes values as PostgreSQL text', () => {
+    const k = kindOfType;
+    expect(encodeValue(1700000000000, k('timestamp with time zone'))).toBe('2023-11-14T22:13:20.000Z');
+    expect(encodeValue('2024-01-01T00:00:00+01:00', k('timestamptz'))).toBe('2024-01-01T00:00:00+01:00');
+    expect(encodeValue(['a"b', 'c\\d', null, 'e,f'], k('text[]'))).toBe('{"a\\"b","c\\\\d",NULL,"e,f"}');
+    expect(encodeValue([1, 2], k('bigint[]'))).toBe('{"1","2"}');
+    expect(encodeValue([1, 'a'], k('jsonb'))).toBe('[1,"a"]');
+    expect(encodeValue('text', k('jsonb'))).toBe('"text"');
+    expect(encodeValue({ n: 5n }, k('jsonb'))).toBe('{"n":"5"}');
+    expect(encodeValue(true, k('boolean'))).toBe('true');
+    expect(encodeValue(Buffer.from([0, 255]), k('bytea'))).toBe('\\x00ff');
+    expect(encodeValue(null, k('text'))).toBeNull();
+    expect(() => encodeValue(Number.MAX_VALUE, k('timestamptz'))).toThrow(ValueError);
+    expect(() => encodeValue('a\u0000b', k('text'))).toThrow('NUL');
+    expect(copyEscape('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
+    expect(copyEscape(null)).toBe('\\N');
+  });
+
+  it('classifies errors', () => {
+    const err = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+    expect(classifyError(err('ECONNREFUSED'))).toBe('connection');
+    expect(classifyError(err('57P01'))).toBe('connection');
+    expect(classifyError(err('08006'))).toBe('connection');
+    expect(classifyError(err('53300'))).toBe('connection');
+    expect(classifyError(new Error('Connection terminated unexpectedly'))).toBe('connection');
+    expect(classifyError(err('22P02'))).toBe('data');
+    expect(classifyError(err('23505'))).toBe('data');
+    expect(classifyError(err('42804'))).toBe('data');
+    expect(classifyError(err('42P01'))).toBe('schema');
+    expect(classifyError(err('42601'))).toBe('fatal');
+    expect(classifyError(err('28P01'))).toBe('fatal');
+  });
+
+  it('maps sslmode to node-postgres options', () => {
+    expect(pgSslConfig(undefined)).toBe(false);
+    expect(pgSslConfig({ mode: 'disable' })).toBe(false);
+    expect(pgSslConfig({ mode: 'require' })).toMatchObject({ rejectUnauthorized: false });
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const vca = pgSslConfig({ mode: 'verify-ca', ca }) as { rejectUnauthorized: boolean; ca: string; checkServerIdentity: () => unknown };
+    expect(vca.rejectUnauthorized).toBe(true);
+    expect(vca.ca).toBe(ca);
+    expect(vca.checkServerIdentity()).toBeUndefined();
+    expect(pgSslConfig({ mode: 'verify-full', ca })).toEqual({ ca, cert: undefined, key: undefined, servername: undefined, rejectUnauthorized: true });
+  });
+});
+
+describe('missing drivers', () => {
+  const notFound = (id: string) => {
+    throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+  };
+  it('pg missing is a typed error telling what to install', () => {
+    let err: unknown;
+    try {
+      loadPg(notFound);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PcapflowError);
+    expect((err as PcapflowError).code).toBe('PCAPFLOW_DEPENDENCY_MISSING');
+    expect((err as PcapflowError).hint).toBe('npm install pg');
+  });
+  it('PGlite missing is a typed error telling what to install', () => {
+    let err: unknown;
+    try {
+      resolvePglite(notFound);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as PcapflowError).code).toBe('PCAPFLOW_DEPENDENCY_MISSING');
+    expect((err as PcapflowError).hint).toBe('npm install @electric-sql/pglite');
+  });
+});
+
+describe('config checks', () => {
+  it('upsert needs a key; column types must be type syntax', () => {
+    expect(() => new PostgresWriter({ table: { table: 't', mode: 'upsert', createTable: true, evolve: true } })).toThrow('mode "upsert" needs key columns');
+    expect(
+      () => new PostgresWriter({ table: { table: 't', mode: 'insert', createTable: true, evolve: true, columns: { a: 'text); DROP TABLE t; --' } } }),
+    ).toThrow('invalid column type');
+  });
+});

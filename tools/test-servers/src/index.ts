@@ -1,0 +1,3 @@
+export { startPostgres } from './postgres';
+export { startMariadb } from './mariadb';
+export { freePort } from './free-port';
