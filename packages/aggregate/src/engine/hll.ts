@@ -14,6 +14,7 @@ import { hash64, hashLo } from './hash';
  */
 export const HLL_PRECISION = 14;
 export const HLL_REGISTERS = 1 << HLL_PRECISION;
+const clz32 = Math.clz32;
 const Q = 64 - HLL_PRECISION; // 50 rank bits
 /** Relative standard error of an estimate: 1.04 / sqrt(m). */
 export const HLL_STANDARD_ERROR = 1.04 / Math.sqrt(HLL_REGISTERS);
@@ -29,12 +30,18 @@ export class HyperLogLog {
   /** Add a value given as its canonical string (see canonicalKey). */
   addString(s: string): void {
     const hi = hash64(s);
-    const lo = hashLo();
+    this.addHash(hi, hashLo());
+  }
+
+  /** Add a value by its 64-bit hash (high and low 32 bits, as hash64/hashLo return them). */
+  addHash(hi: number, lo: number): void {
+    hi >>>= 0;
+    lo >>>= 0;
     const idx = hi >>> (32 - HLL_PRECISION);
     const w = hi & ((1 << (32 - HLL_PRECISION)) - 1); // low 18 bits of hi
     let rank: number;
-    if (w !== 0) rank = Math.clz32(w) - HLL_PRECISION + 1;
-    else if (lo !== 0) rank = 32 - HLL_PRECISION + Math.clz32(lo) + 1;
+    if (w !== 0) rank = clz32(w) - HLL_PRECISION + 1;
+    else if (lo !== 0) rank = 32 - HLL_PRECISION + clz32(lo) + 1;
     else rank = Q + 1;
     if (rank > this.registers[idx]) this.registers[idx] = rank;
   }

@@ -109,7 +109,12 @@ class KeyState {
   windows: Group[] = [];
   /** Without window: the key's only group (same as windows[0]; saves a load on the hot path). */
   only: Group | undefined = undefined;
-  constructor(readonly ikey: string, readonly values: unknown[], readonly prefix: string) {}
+  private _prefix: string | undefined = undefined;
+  constructor(readonly ikey: string, readonly values: unknown[]) {}
+  /** External key of the group values (computed on first use: most keys are only ever aggregated in between emits). */
+  get prefix(): string {
+    return (this._prefix ??= encodeGroupKey(this.values));
+  }
 }
 
 class Group {
@@ -126,9 +131,14 @@ class Group {
   /** key under which the row was last emitted / persisted (to delete it if the key moves) */
   emittedKey: string | undefined;
   persistedKey: string | undefined;
-  key: string;
-  constructor(readonly ks: KeyState, public accs: Accumulator[], key: string) {
-    this.key = key;
+  private _key: string | undefined = undefined;
+  constructor(readonly ks: KeyState, public accs: Accumulator[]) {}
+  /** External key: group key plus window start (computed lazily, reset when a session's start moves). */
+  get key(): string {
+    return (this._key ??= this.start === this.start ? this.ks.prefix + windowKeySuffix(this.start) : this.ks.prefix);
+  }
+  resetKey(): void {
+    this._key = undefined;
   }
 }
 
@@ -183,6 +193,8 @@ export class Aggregator {
   private readonly debounceMs: number;
 
   private keys = new Map<string, KeyState>();
+  /** Without window: internal key → the key's only group (the hot path skips KeyState). */
+  private flat: Map<string, Group> | undefined;
   private closeHeap = new TimeHeap<Group>();
   private evictHeap = new TimeHeap<Group>();
   private emitQueue: Group[] = [];
@@ -282,6 +294,7 @@ export class Aggregator {
     if (emit !== 'changes' && emit !== 'final') throw new AggregationSpecError(`emit must be 'changes' or 'final'`, 'emit');
     if (emit === 'final' && this.window.type === 'none') throw new AggregationSpecError(`emit 'final' needs a window (running totals never close)`, 'emit');
     this.emitFinalOnly = emit === 'final';
+    this.flat = this.window.type === 'none' ? new Map() : undefined;
     this.debounceMs = spec.debounceMs ?? 0;
   }
 
@@ -359,24 +372,39 @@ export class Aggregator {
       for (let i = 0; i < gf.length; i++) values[i] = gf[i](record);
       ikey = internalKeyN(values);
     }
-    let ks = this.keys.get(ikey);
-    if (ks === undefined) {
-      if (values === undefined) values = [v0];
-      ks = new KeyState(ikey, values, encodeGroupKey(values));
-      this.keys.set(ikey, ks);
-    }
-
     // arguments, evaluated once per record
     const af = this.argFns;
     const av = this.argVals;
     for (let i = 0; i < af.length; i++) av[i + 1] = af[i](record);
+
+    if (this.flat !== undefined) {
+      // running totals: one map lookup straight to the group
+      let g = this.flat.get(ikey);
+      if (g === undefined) {
+        const ks = new KeyState(ikey, values === undefined ? [v0] : values);
+        this.keys.set(ikey, ks);
+        g = this.newGroup(ks);
+        ks.windows.push(g);
+        ks.only = g;
+        this.flat.set(ikey, g);
+      }
+      this.apply(g, ts, seq);
+      return 'added';
+    }
+
+    let ks = this.keys.get(ikey);
+    if (ks === undefined) {
+      if (values === undefined) values = [v0];
+      ks = new KeyState(ikey, values);
+      this.keys.set(ikey, ks);
+    }
 
     const w = this.window;
     switch (w.type) {
       case 'none': {
         let g = ks.only;
         if (g === undefined) {
-          g = this.newGroup(ks, ks.prefix);
+          g = this.newGroup(ks);
           ks.windows.push(g);
           ks.only = g;
         }
@@ -399,7 +427,7 @@ export class Aggregator {
               this.m.lateAssignments++;
               continue;
             }
-            g = this.newGroup(ks, ks.prefix + windowKeySuffix(s));
+            g = this.newGroup(ks);
             g.start = s;
             g.end = end;
             insertWindow(ks.windows, g);
@@ -434,11 +462,11 @@ export class Aggregator {
     if (ks.windows.length === 0) this.keys.delete(ks.ikey);
   }
 
-  private newGroup(ks: KeyState, key: string): Group {
+  private newGroup(ks: KeyState): Group {
     const accs = new Array<Accumulator>(this.nAcc);
     for (let i = 0; i < this.nAcc; i++) accs[i] = this.cols[i].factory.create(this.cols[i].options);
     this.groupCount++;
-    return new Group(ks, accs, key);
+    return new Group(ks, accs);
   }
 
   private apply(g: Group, ts: number, seq: number): void {
@@ -517,7 +545,7 @@ export class Aggregator {
     if (ne + gap <= closed) return undefined;
     let target: Group;
     if (lo < 0) {
-      target = this.newGroup(ks, ks.prefix + windowKeySuffix(s));
+      target = this.newGroup(ks);
       insertWindow(list, target);
     } else {
       target = list[lo];
@@ -533,7 +561,7 @@ export class Aggregator {
     if (accs) for (let k = 0; k < target.accs.length; k++) target.accs[k].merge(accs[k]);
     if (target.start !== ns) {
       target.start = ns;
-      target.key = ks.prefix + windowKeySuffix(ns);
+      target.resetKey();
       list.sort((a, b) => a.start - b.start);
     }
     target.end = ne;
@@ -624,11 +652,17 @@ export class Aggregator {
     const out: Change[] = [];
     if (watermark > this.closedThrough) this.closedThrough = watermark;
     const h = this.closeHeap;
-    while (h.peekTime() <= watermark) {
+    const closing: Group[] = [];
+    while (h.size > 0 && h.peekTime() <= watermark) {
       const t = h.peekTime();
       const g = h.pop()!;
       if (g.dead || g.closed || g.closeAt !== t) continue;
       g.closed = true;
+      closing.push(g);
+    }
+    // deterministic order (the heap does not order ties): close time, window start, key
+    if (closing.length > 1) closing.sort((x, y) => x.closeAt - y.closeAt || x.start - y.start || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    for (const g of closing) {
       g.emitDirty = false;
       this.m.closed++;
       if (g.emittedKey !== undefined && g.emittedKey !== g.key) out.push({ key: g.emittedKey, groupValues: {}, row: {}, final: true, deleted: true });
@@ -638,10 +672,10 @@ export class Aggregator {
         g.persistDirty = true;
         this.persistQueue.push(g);
       }
-      this.evictHeap.push(t + this.window.retention, g);
+      this.evictHeap.push(g.closeAt + this.window.retention, g);
     }
     const eh = this.evictHeap;
-    while (eh.peekTime() <= watermark) this.evict(eh.pop()!);
+    while (eh.size > 0 && eh.peekTime() <= watermark) this.evict(eh.pop()!);
     if (this.window.type === 'none' && this.window.ttl > 0) this.sweepTtl();
     return out;
   }
@@ -651,7 +685,10 @@ export class Aggregator {
     const list = g.ks.windows;
     const i = list.indexOf(g);
     if (i >= 0) list.splice(i, 1);
-    if (g.ks.only === g) g.ks.only = undefined;
+    if (g.ks.only === g) {
+      g.ks.only = undefined;
+      if (this.flat !== undefined && this.flat.get(g.ks.ikey) === g) this.flat.delete(g.ks.ikey);
+    }
     if (list.length === 0 && this.keys.get(g.ks.ikey) === g.ks) this.keys.delete(g.ks.ikey);
     g.dead = true;
     this.groupCount--;
@@ -787,7 +824,7 @@ export class Aggregator {
     const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
     let ks = this.keys.get(ikey);
     if (!ks) {
-      ks = new KeyState(ikey, values.slice(), encodeGroupKey(values));
+      ks = new KeyState(ikey, values.slice());
       this.keys.set(ikey, ks);
     }
     const w = this.window;
@@ -795,16 +832,17 @@ export class Aggregator {
     if (w.type === 'none') {
       g = ks.windows[0];
       if (!g) {
-        g = this.newGroup(ks, ks.prefix);
+        g = this.newGroup(ks);
         ks.windows.push(g);
         ks.only = g;
+        this.flat?.set(ikey, g);
       }
     } else if (w.type === 'session' && !closed) {
       g = this.sessionForImport(ks, start!, end!);
     } else {
       g = findWindow(ks.windows, start!);
       if (!g) {
-        g = this.newGroup(ks, ks.prefix + windowKeySuffix(start!));
+        g = this.newGroup(ks);
         g.start = start!;
         g.end = end!;
         insertWindow(ks.windows, g);

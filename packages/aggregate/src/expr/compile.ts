@@ -59,8 +59,14 @@ function konst(v: unknown): C {
   return { f: () => v, k: true, v };
 }
 
+/** Names that would reach the prototype chain: only an own property of that name is returned. */
+const UNSAFE = new Set(['__proto__', 'constructor', 'prototype']);
+
 function get(v: unknown, seg: PathSegment): unknown {
   if (v === null || v === undefined) return null;
+  if (typeof seg === 'string' && UNSAFE.has(seg)) {
+    return typeof v === 'object' && Object.prototype.hasOwnProperty.call(v, seg) ? ((v as Record<string, unknown>)[seg] ?? null) : null;
+  }
   if (typeof seg === 'number') {
     if (Array.isArray(v) || ArrayBuffer.isView(v)) {
       const x = (v as unknown as ArrayLike<unknown>)[seg];
@@ -207,6 +213,17 @@ class Ctx {
     this.fields.add(pathToString(path));
     this.roots.add(String(path[0]));
     const p0 = path[0] as string;
+    if (path.some((s) => typeof s === 'string' && UNSAFE.has(s))) {
+      // slow, safe path: every step through get() (own properties only for unsafe names)
+      return {
+        k: false,
+        f: (r) => {
+          let v: unknown = r;
+          for (let i = 0; i < path.length && v !== null; i++) v = get(v, path[i]);
+          return v === undefined ? null : v;
+        },
+      };
+    }
     if (path.length === 1) {
       return {
         k: false,

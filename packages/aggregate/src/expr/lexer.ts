@@ -82,7 +82,7 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     if (c === 39 /* ' */) {
-      // SQL string: '' is an escaped quote. Backslash escapes \n \t \\ \' are also accepted.
+      // SQL string: '' is an escaped quote; backslashes are literal (as in ksqlDB).
       let s = '';
       i++;
       for (;;) {
@@ -96,12 +96,6 @@ export function tokenize(src: string): Token[] {
           }
           i++;
           break;
-        }
-        if (ch === '\\' && i + 1 < n) {
-          const e = src[i + 1];
-          s += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e === '0' ? '\0' : e;
-          i += 2;
-          continue;
         }
         s += ch;
         i++;

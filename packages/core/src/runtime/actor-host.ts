@@ -67,12 +67,14 @@ export class ActorHost {
   private readonly inputSchemas = new Map<string, z.ZodType>();
   private readonly outputSchemas = new Map<string, z.ZodType>();
   private readonly services: Array<{ stop(): void }> = [];
+  private readonly declaredOutputs: Set<string>;
   /** While a handler runs, emitted records belong to that message and are flushed before its ack. */
   private handling = false;
 
   constructor(private readonly o: ActorHostOptions) {
     this.name = o.partition.count > 1 ? `${o.instance}[${o.partition.index}]` : o.instance;
     for (const out of o.outputs) this.outputsByPort.set(out.port, out);
+    this.declaredOutputs = new Set([...o.plugin.outputs.map((p) => p.name), ...(o.plugin.dynamicOutputs?.(o.config as never) ?? [])]);
     for (const p of o.plugin.inputs) if (p.record) this.inputSchemas.set(p.name, p.record);
     for (const p of o.plugin.outputs) if (p.record) this.outputSchemas.set(p.name, p.record);
   }
@@ -124,8 +126,10 @@ export class ActorHost {
   private emit(output: string, record: Record<string, unknown>): void {
     const binding = this.outputsByPort.get(output);
     if (!binding) {
-      throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `${this.name} emitted on output "${output}", which the topology does not bind`, {
-        hint: `add outputs: { ${output}: "some.subject" } to instance ${this.o.instance}`,
+      // An output the topology leaves unbound is optional: its records go nowhere, counted.
+      if (this.declaredOutputs.has(output)) { this.counter(`unbound_${output}`).inc(); return; }
+      throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `${this.name} emitted on output "${output}", which ${this.o.plugin.name} does not declare`, {
+        hint: 'a plugin bug: declare the port in the plugin\'s outputs',
       });
     }
     if (this.o.checkRecords) this.checkRecord(this.outputSchemas.get(output), record, `output ${output}`);

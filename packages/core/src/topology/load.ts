@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parse as parseYaml, parseDocument, Scalar, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { PcapflowError } from '../errors';
 import { topologySchema, type Topology } from './schema';
@@ -36,6 +36,17 @@ export class TopologySource {
     return { file: this.file, line: 1, column: 1 };
   }
 
+  /** Position of a mapping key itself (for "unknown key" errors), not of its value. */
+  keyPosition(path: ReadonlyArray<PropertyKey>): SourcePosition {
+    const parent = this.doc.getIn(path.slice(0, -1) as unknown[], true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]));
+      const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (range) { const { line, col } = this.lines.linePos(range[0]); return { file: this.file, line, column: col }; }
+    }
+    return this.position(path);
+  }
+
   issue(path: ReadonlyArray<PropertyKey>, message: string): TopologyIssue {
     const pos = this.position(path);
     return { ...pos, path: path.map(String).join('.') || '(root)', message };
@@ -43,15 +54,15 @@ export class TopologySource {
 
   /** Map zod issues (relative to `base`) to positioned topology issues. */
   zodIssues(error: z.ZodError, base: ReadonlyArray<PropertyKey> = []): TopologyIssue[] {
-    return error.issues.map((i) => {
+    return error.issues.flatMap((i) => {
       const path = [...base, ...i.path];
       let message = i.message;
       if (i.code === 'unrecognized_keys') {
         const keys = (i as { keys: string[] }).keys;
-        return this.issue([...path, keys[0]!], `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`);
+        return keys.map((k) => ({ ...this.keyPosition([...path, k]), path: [...path, k].map(String).join('.'), message: `unknown key "${k}"` }));
       }
       if (i.code === 'invalid_type' && /received undefined/.test(message)) message = `required: ${message.replace(/, received undefined/, '')}`;
-      return this.issue(path, message);
+      return [this.issue(path, message)];
     });
   }
 }
@@ -84,6 +95,7 @@ export function parseTopology(text: string, file = '<topology>', env: NodeJS.Pro
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const whole = /^\$\{[^}]*\}$/.test(node.value) && node.type === Scalar.PLAIN;
       node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
         const v = env[name];
         if (v !== undefined && v !== '') return v;
@@ -92,6 +104,8 @@ export function parseTopology(text: string, file = '<topology>', env: NodeJS.Pro
         envIssues.push({ file, line, column: col, path: '(env)', message: `environment variable ${name} is not set (write \${${name}:-default} for a default)` });
         return '';
       });
+      // `count: ${COUNT}` (plain, the whole value) takes the type the value has in YAML: 7 is a number.
+      if (whole) { try { const v = parseYaml(node.value as string); if (v === null || ['number', 'boolean'].includes(typeof v)) node.value = v; } catch { /* stays a string */ } }
     },
   });
   if (envIssues.length) {

@@ -125,30 +125,39 @@ export class JetStreamTransport implements Transport {
       await this.jsm.consumers.update(spec.stream, spec.durable, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
     }
     const consumer = await this.js.consumers.get(spec.stream, spec.durable);
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.min(spec.maxAckPending, 1024) });
+    // Finite pulls rather than an endless consume(): on stop, the messages of the current pull
+    // are still handled and acked (drain) and no new pull is issued, so nothing is left waiting
+    // out ack_wait. (Handing them back with nak would bounce them into this same open pull.)
+    const batch = Math.min(spec.maxAckPending, 64);
+    let stopping = false;
+    let pull: ConsumerMessages | undefined;
     const loop = (async () => {
-      for await (const m of messages) {
-        const tm: TransportMessage = {
-          subject: m.subject,
-          data: m.data,
-          headers: headersToObject(m.headers),
-          stream: spec.stream,
-          seq: m.seq,
-          deliveryCount: m.info.deliveryCount,
-          ack: () => m.ack(),
-          nak: (delayMs) => m.nak(delayMs),
-          term: () => m.term(),
-          working: () => m.working(),
-        };
-        await onMessage(tm);
+      while (!stopping) {
+        pull = await consumer.fetch({ max_messages: batch, expires: 1000 });
+        for await (const m of pull) {
+          await onMessage({
+            subject: m.subject,
+            data: m.data,
+            headers: headersToObject(m.headers),
+            stream: spec.stream,
+            seq: m.seq,
+            deliveryCount: m.info.deliveryCount,
+            ack: () => m.ack(),
+            nak: (delayMs) => m.nak(delayMs),
+            term: () => m.term(),
+            working: () => m.working(),
+          });
+        }
       }
     })().catch(() => {
       // The connection closed under us: unacked messages are redelivered to the next subscriber.
     });
     return {
       stop: async () => {
-        await messages.close();
-        await loop.catch(() => undefined);
+        stopping = true;
+        await loop;
+        // Acks and naks are plain publishes: make sure they reached the server before we go.
+        await this.nc.flush().catch(() => undefined);
       },
     };
   }

@@ -1,0 +1,55 @@
+import { createServer, type Server } from 'node:http';
+import { createLogger, resolveTopology, Runtime, type LogLevel } from '@pcapflow/core/runtime';
+import { EXIT } from '../exit-codes';
+
+export interface RunOptions {
+  host?: string;
+  logLevel: LogLevel;
+  checkRecords?: boolean;
+  exitWhenDone?: boolean;
+  http?: string;
+}
+
+/**
+ * Run the instances placed on this host until SIGINT/SIGTERM (drain, ack, exit 0), or with
+ * --exit-when-done until sources are finished and every queue is drained.
+ */
+export async function runCommand(file: string, o: RunOptions): Promise<number> {
+  const log = createLogger(o.logLevel, { host: o.host });
+  const topology = resolveTopology({ file });
+  const runtime = await Runtime.start(topology, { host: o.host, log, checkRecords: o.checkRecords });
+  let server: Server | undefined;
+  if (o.http) server = serveHealth(runtime, o.http);
+  const stopSignal = new AbortController();
+  const onSignal = (sig: string) => { log.info({ signal: sig }, 'signal received; draining'); stopSignal.abort(); };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  // One bad record never stops the process: stray async errors from plugins are logged, not fatal.
+  process.on('unhandledRejection', (err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection in a plugin'));
+  const progress = setInterval(() => {
+    const h = runtime.health();
+    log.info({ actors: Object.fromEntries(h.actors.map((a) => [a.name, a.metrics])) }, 'progress');
+  }, 5000);
+  progress.unref();
+  if (o.exitWhenDone) await runtime.waitIdle(100, stopSignal.signal);
+  else await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(progress);
+  await runtime.stop();
+  server?.close();
+  const h = runtime.health();
+  log.info({ actors: Object.fromEntries(h.actors.map((a) => [a.name, a.metrics])) }, 'done');
+  return EXIT.OK;
+}
+
+/** GET /health (200 when every actor is ok, else 503) and GET /metrics (JSON counters). */
+function serveHealth(runtime: Runtime, listen: string): Server {
+  const [hostPart, portPart] = listen.includes(':') ? listen.split(':') : ['127.0.0.1', listen];
+  const server = createServer((req, res) => {
+    const h = runtime.health();
+    if (req.url === '/health') { res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }); res.end(JSON.stringify(h)); return; }
+    if (req.url === '/metrics') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(Object.fromEntries(h.actors.map((a) => [a.name, a.metrics])))); return; }
+    res.writeHead(404); res.end();
+  });
+  server.listen(Number(portPart), hostPart || '127.0.0.1');
+  return server;
+}

@@ -1,0 +1,2 @@
+export { main, buildProgram } from './main';
+export { EXIT } from './exit-codes';
