@@ -1,0 +1,125 @@
+/**
+ * Runtime benchmark: records/s from one publisher actor to one consumer actor through the
+ * runtime, on JetStream (file storage, acked) and on the embedded transport, each beside a raw
+ * nats.js loop (same batching, same payloads) measured in the same run.
+ *
+ *   npm run bench -w @pcapflow/core -- [--records N] [--batch B]
+ */
+import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { encodeBatch, decodeBatch } from '../codec';
+import { Runtime, resolveTopology } from '../runtime/runtime';
+import { EmbeddedTransport } from '../transport/embedded';
+import { JetStreamTransport } from '../transport/jetstream';
+import { startNatsServer } from '../testkit/nats-server';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const RECORDS = arg('records', 2_000_000);
+const BATCH = arg('batch', 1000);
+const EXAMPLES = path.resolve(__dirname, '../../../../examples');
+
+function record(seq: number) { return { key: `key-${seq % 64}`, seq, value: seq % 7 }; }
+
+async function rawJetStream(url: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'], storage: StorageType.File });
+  await jsm.consumers.add('RAW', { durable_name: 'raw', ack_policy: AckPolicy.Explicit, max_ack_pending: 256 });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get('RAW', 'raw');
+  const t0 = process.hrtime.bigint();
+  const consumed = (async () => {
+    let n = 0;
+    const it = await consumer.consume({ max_messages: 64 });
+    for await (const m of it) {
+      n += decodeBatch(m.data).length;
+      m.ack();
+      if (n >= RECORDS) break;
+    }
+    await it.close();
+  })();
+  const inflight = new Set<Promise<unknown>>();
+  for (let seq = 0; seq < RECORDS; seq += BATCH) {
+    const batch = [];
+    for (let i = seq; i < Math.min(seq + BATCH, RECORDS); i++) batch.push(record(i));
+    const p = js.publish(`raw.p${(seq / BATCH) % 4}`, encodeBatch(batch), { msgID: `raw-${seq}` }).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= 32) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  await consumed;
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  await nc.close();
+  return RECORDS / s;
+}
+
+async function rawEmbedded(): Promise<number> {
+  const t = new EmbeddedTransport();
+  await t.ensureStream({ name: 'RAW', subjects: ['raw.>'], retention: 'limits', storage: 'memory', duplicateWindowMs: 120_000, replicas: 1 });
+  let n = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => { done = r; });
+  const t0 = process.hrtime.bigint();
+  const sub = await t.consume({ stream: 'RAW', durable: 'raw', filterSubject: 'raw.>', maxAckPending: 256, ackWaitMs: 30_000, maxDeliver: 5 }, async (m) => {
+    n += decodeBatch(m.data).length; m.ack(); if (n >= RECORDS) done();
+  });
+  for (let seq = 0; seq < RECORDS; seq += BATCH) {
+    const batch = [];
+    for (let i = seq; i < Math.min(seq + BATCH, RECORDS); i++) batch.push(record(i));
+    await t.publish(`raw.p${(seq / BATCH) % 4}`, encodeBatch(batch), { msgId: `raw-${seq}` });
+    if ((seq / BATCH) % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await finished;
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  await sub.stop();
+  return RECORDS / s;
+}
+
+async function throughRuntime(natsUrl?: string): Promise<number> {
+  const yaml = `
+${natsUrl ? `transport: { nats: { servers: "${natsUrl}" } }` : 'transport: embedded'}
+streams:
+  EVENTS: { subjects: ["bench.events.>"], storage: ${natsUrl ? 'file' : 'memory'} }
+instances:
+  publisher:
+    use: ./plugins/generator
+    config: { count: ${RECORDS}, keys: 64 }
+    outputs:
+      out: { subject: "bench.events.p{key%4}", batch: ${BATCH} }
+  consumer:
+    use: ./plugins/null-sink
+    inputs: { in: "bench.events.>" }
+`;
+  const topology = resolveTopology({ text: yaml, file: 'bench.yaml', baseDir: EXAMPLES });
+  const transport = natsUrl ? await JetStreamTransport.connect({ servers: [natsUrl] }) : new EmbeddedTransport();
+  const t0 = process.hrtime.bigint();
+  const runtime = await Runtime.start(topology, { transport });
+  const consumer = runtime.actors.find((a) => a.name === 'consumer')!;
+  while ((consumer.metrics().records_in ?? 0) < RECORDS) await new Promise((r) => setTimeout(r, 5));
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  await runtime.stop();
+  await transport.close();
+  return RECORDS / s;
+}
+
+async function main() {
+  const nats = await startNatsServer();
+  const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')}`.padStart(12);
+  try {
+    process.stdout.write(`pcapflow runtime benchmark: ${RECORDS.toLocaleString('en-US')} records, ${BATCH} records per message, one publisher -> one consumer\n`);
+    const rawJs = await rawJetStream(nats.url);
+    const rtJs = await throughRuntime(nats.url);
+    const rawEmb = await rawEmbedded();
+    const rtEmb = await throughRuntime();
+    process.stdout.write(`\n| path | raw loop (records/s) | runtime (records/s) | runtime / raw |\n|---|---:|---:|---:|\n`);
+    process.stdout.write(`| JetStream, file storage, acked | ${fmt(rawJs)} | ${fmt(rtJs)} | ${(100 * rtJs / rawJs).toFixed(0)}% |\n`);
+    process.stdout.write(`| embedded transport | ${fmt(rawEmb)} | ${fmt(rtEmb)} | ${(100 * rtEmb / rawEmb).toFixed(0)}% |\n`);
+    process.stdout.write(`\ntargets: runtime >= 80% of raw JetStream (${rtJs >= 0.8 * rawJs ? 'met' : 'NOT met'}); >= 200k records/s end to end (${rtJs >= 200_000 ? 'met' : 'NOT met'})\n`);
+  } finally {
+    await nats.stop();
+  }
+}
+
+main().catch((e) => { process.stderr.write(`${e?.stack ?? e}\n`); process.exit(1); });
