@@ -8,7 +8,89 @@ import { Packr, Unpackr } from 'msgpackr';
 const packr = new Packr({ useRecords: true });
 const unpackr = new Unpackr({ useRecords: true });
 
+/**
+ * Pre-packed records (a fast path for high-rate sources). A record may carry, under these
+ * registry symbols (so plugins need no import), its own encoding in msgpackr record form:
+ *
+ *   record[PACKED_KEYS]   a shared, frozen array of the record's keys (one array per record shape)
+ *   record[PACKED_VALUES] the msgpack encoding of the values, in PACKED_KEYS order, concatenated
+ *                         (integers 0x40..0x7f written as uint8, never as fixints: those bytes
+ *                         are record references in msgpackr's record extension)
+ *
+ * When every record of a batch has both, `encodeBatch` concatenates them (one `d4 72 id keys`
+ * definition per shape and message, then `id values` per record) instead of walking the objects;
+ * the result decodes exactly like `packr.pack(records)` would. Symbol-keyed properties are
+ * invisible to msgpackr, JSON and Object.keys. A batch with any other record is packed normally.
+ */
+export const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
+export const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
+
+interface PackedRecord { [PACKED_KEYS]?: readonly string[]; [PACKED_VALUES]?: Uint8Array }
+
+/** msgpack of each keys array, cached per array identity. */
+const keysCache = new WeakMap<readonly string[], Uint8Array>();
+const keysPackr = new Packr({ useRecords: false });
+
+function packedKeys(keys: readonly string[]): Uint8Array {
+  let b = keysCache.get(keys);
+  if (!b) { b = Uint8Array.from(keysPackr.pack(keys)); keysCache.set(keys, b); }
+  return b;
+}
+
+/** Up to 64 shapes per message (record ids 0x40..0x7f); more falls back to msgpackr. */
+function encodePacked(records: readonly object[]): Uint8Array | undefined {
+  const n = records.length;
+  let size = 5;
+  let shapes: Array<readonly string[]> | undefined;
+  let first: readonly string[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const r = records[i] as PackedRecord;
+    const keys = r[PACKED_KEYS];
+    const values = r[PACKED_VALUES];
+    if (keys === undefined || values === undefined) return undefined;
+    size += 1 + values.length;
+    if (keys === first) continue;
+    if (first === undefined) { first = keys; shapes = [keys]; size += 2 + packedKeys(keys).length; continue; }
+    if (!shapes!.includes(keys)) {
+      if (shapes!.length >= 64) return undefined;
+      shapes!.push(keys);
+      size += 2 + packedKeys(keys).length;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  out[pos++] = 0xdd; // array 32
+  out.writeUInt32BE(n, pos);
+  pos += 4;
+  const ids = new Map<readonly string[], number>();
+  for (let i = 0; i < n; i++) {
+    const r = records[i] as PackedRecord;
+    const keys = r[PACKED_KEYS]!;
+    const values = r[PACKED_VALUES]!;
+    let id = ids.get(keys);
+    if (id === undefined) {
+      id = 0x40 + ids.size;
+      ids.set(keys, id);
+      out[pos++] = 0xd4; // fixext 1
+      out[pos++] = 0x72; // "r": record definition
+      out[pos++] = id;
+      const k = packedKeys(keys);
+      out.set(k, pos);
+      pos += k.length;
+    } else {
+      out[pos++] = id;
+    }
+    out.set(values, pos);
+    pos += values.length;
+  }
+  return out.subarray(0, pos);
+}
+
 export function encodeBatch(records: readonly object[]): Uint8Array {
+  if (records.length && (records[0] as PackedRecord)[PACKED_VALUES] !== undefined) {
+    const b = encodePacked(records);
+    if (b) return b;
+  }
   return packr.pack(records);
 }
 
