@@ -15,4 +15,6 @@ module.exports = {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
+  // Servers and clients are stopped in afterAll; a straggling socket must not hang CI.
+  forceExit: true,
 };
