@@ -10,6 +10,7 @@ module.exports = {
     '^@pcapflow/core/runtime$': path.join(__dirname, 'packages/core/src/runtime/index.ts'),
     '^@pcapflow/probe$': path.join(__dirname, 'packages/probe/src/index.ts'),
     '^@pcapflow/aggregate$': path.join(__dirname, 'packages/aggregate/src/index.ts'),
+    '^@pcapflow/aggregate/cli-commands$': path.join(__dirname, 'packages/aggregate/src/cli-commands.ts'),
     '^@pcapflow/sink-postgres$': path.join(__dirname, 'packages/sinks/postgres/src/index.ts'),
     '^@pcapflow/test-servers$': path.join(__dirname, 'tools/test-servers/src/index.ts'),
   },

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { decodeCommand } from '@pcapflow/probe';
+import { registerAggregateCommands } from '@pcapflow/aggregate/cli-commands';
 
 type Wrap = <A extends unknown[]>(fn: (...a: A) => number | Promise<number>) => (...a: A) => Promise<void>;
 
@@ -14,4 +15,7 @@ function registerDecode(program: Command, wrap: Wrap): void {
 }
 
 /** Commands contributed by plugin packages shipped with the CLI (decode, query, tail). */
-export const extraCommands: Array<(program: Command, wrap: Wrap) => void> = [registerDecode];
+export const extraCommands: Array<(program: Command, wrap: Wrap) => void> = [
+  registerDecode,
+  (program, wrap) => registerAggregateCommands(program as never, wrap as never),
+];

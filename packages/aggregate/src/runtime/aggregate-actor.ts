@@ -1,0 +1,260 @@
+// The aggregate op: records → Aggregator (in memory) → commit to KV (exactly once) → changelog.
+import { PoisonError, type Actor, type ActorContext, type InputBatch, type KvStore } from '@pcapflow/core';
+import { Aggregator, type AggregationSpec, type Change } from '../engine';
+import type { AggregateConfig } from '../plugin';
+import { serveHttp, registerLocal } from '../query/http';
+import { changeRecord, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest } from '../query/query';
+import { durationMs, toAggregationSpec, type AggregateOpConfig } from './aggspec';
+import { AppliedSeqs, TableStore } from './state';
+
+interface Deferred { promise: Promise<void>; resolve(): void; reject(e: unknown): void }
+function deferred(): Deferred {
+  let resolve!: () => void, reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+export function stateBucket(table: string, partition: { index: number; count: number }, bucket?: string): string {
+  const base = bucket ?? `pcapflow_table_${table}`;
+  return partition.count > 1 ? `${base}_p${partition.index}` : base;
+}
+
+export class AggregateActor implements Actor {
+  readonly spec: AggregationSpec;
+  agg: Aggregator;
+  private store: TableStore | undefined;
+  private applied: AppliedSeqs;
+  private readonly table: string;
+  /** a commit failed: memory holds uncommitted input; reload from KV before the next batch */
+  private broken = false;
+  private reloading: Promise<void> | undefined;
+  private pending: Deferred | undefined;
+  private pumping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private releaseHttp: (() => Promise<void>) | undefined;
+  private unregister: (() => void) | undefined;
+  httpPort: number | undefined;
+  private readonly m;
+
+  constructor(private readonly ctx: ActorContext, private readonly c: AggregateConfig) {
+    this.spec = toAggregationSpec(c as unknown as AggregateOpConfig);
+    this.agg = new Aggregator(this.spec);
+    this.table = c.table;
+    this.applied = new AppliedSeqs(durationMs(c.state.dedupe_window), c.state.dedupe_max);
+    this.m = {
+      records: ctx.counter('records'),
+      late: ctx.counter('late'),
+      invalid: ctx.counter('invalid'),
+      duplicates: ctx.counter('duplicates_skipped'),
+      horizon: ctx.counter('dedupe_horizon_exceeded'),
+      changes: ctx.counter('changes'),
+      commits: ctx.counter('commits'),
+      commitFailures: ctx.counter('commit_failures'),
+      replayed: ctx.counter('replayed_on_start'),
+    };
+  }
+
+  async start(): Promise<void> {
+    const ctx = this.ctx;
+    if (this.c.state.persist) {
+      const kv: KvStore = await ctx.kv(stateBucket(this.table, ctx.partition, this.c.state.bucket));
+      this.store = new TableStore(kv, {
+        table: this.table, partitions: ctx.partition.count,
+        dedupeWindowMs: durationMs(this.c.state.dedupe_window), dedupeMax: this.c.state.dedupe_max, replayEpochs: this.c.state.replay_epochs,
+      });
+      const loaded = await this.store.load(this.spec);
+      this.agg = loaded.aggregator;
+      this.applied = loaded.applied;
+      ctx.log.info({ table: this.table, rows: loaded.rows, discarded: loaded.discarded, epoch: this.store.epoch }, 'table state restored');
+      // Changes of the last commits may not have been published before a crash: publish them again
+      // (the changelog is upsert-by-key, so a repeated row is harmless; a lost final row is not).
+      const names = this.agg.groupNames;
+      for (const g of loaded.recent) {
+        if (this.c.emit === 'final' && g.c !== 1) continue;
+        const ch = this.agg.get(g.key);
+        if (!ch) continue;
+        ctx.emit('changes', changeRecord(this.table, names, ch));
+        this.m.replayed.inc();
+      }
+      if (loaded.recent.length) await ctx.flush();
+    }
+    if (this.c.query) {
+      const answer = (data: Uint8Array): Uint8Array => encodeJson(this.answer(data));
+      ctx.serve(querySubject(this.table, ctx.partition.index), answer);
+      if (ctx.partition.index === 0) ctx.serve(querySubject(this.table), answer);
+    }
+    this.unregister = registerLocal({
+      table: this.table, partition: ctx.partition.index, partitions: ctx.partition.count,
+      query: (q) => runQuery(this.agg, this.table, q),
+    });
+    if (this.c.http) {
+      const h = serveHttp(this.c.http.host, this.c.http.port);
+      this.releaseHttp = h.release;
+      this.httpPort = await h.ready;
+      ctx.log.info({ table: this.table, url: `http://${this.c.http.host}:${this.httpPort}/tables/${this.table}` }, 'pull-query HTTP endpoint');
+    }
+    const w = this.agg.window;
+    const tick = Math.min(...[w.idleClose > 0 ? Math.max(10, w.idleClose / 4) : Infinity, this.spec.debounceMs ? Math.max(10, this.spec.debounceMs / 2) : Infinity, 1000]);
+    if (w.idleClose > 0 || (this.spec.debounceMs ?? 0) > 0) {
+      this.timer = setInterval(() => { void this.onTimer(); }, tick);
+      this.timer.unref?.();
+    }
+  }
+
+  private answer(data: Uint8Array): QueryReply {
+    const base = { table: this.table, partition: this.ctx.partition.index, partitions: this.ctx.partition.count, groupColumns: this.agg.groupNames };
+    try {
+      const req = decodeJson<QueryRequest>(data);
+      if (req.op === 'info') return base;
+      const r = runQuery(this.agg, this.table, req);
+      return { ...base, rows: r.rows, total: r.total };
+    } catch (e) {
+      return { ...base, error: (e as Error).message };
+    }
+  }
+
+  async handle(batch: InputBatch): Promise<void> {
+    if (this.broken || this.reloading) await this.reload();
+    if (batch.deliveryCount > 1) {
+      // Only a redelivery can have been applied already (a first delivery never was).
+      if (this.applied.has(batch.stream, batch.seq)) {
+        this.m.duplicates.inc();
+        return;
+      }
+      if (this.applied.beyondHorizon(batch.stream, batch.seq)) {
+        this.m.horizon.inc();
+        this.ctx.log.warn({ stream: batch.stream, seq: batch.seq }, 'redelivered message older than the dedupe window: applied (it may be counted twice if it was applied before)');
+      }
+    }
+    let r: ReturnType<Aggregator['addBatch']>;
+    let changes: Change[];
+    try {
+      r = this.agg.addBatch(batch.records, batch.seq);
+      this.applied.add(batch.stream, batch.seq, Date.now());
+      changes = this.drain();
+    } catch (e) {
+      // memory may hold part of the batch: rebuild it from the last commit before the redelivery
+      this.broken = true;
+      throw e;
+    }
+    this.m.records.inc(batch.records.length);
+    await this.commit();
+    // Committed: from here on nothing may throw, or the redelivery would be skipped as a duplicate
+    // and these outputs lost.
+    try {
+      this.publish(changes);
+      if (r.late.length) {
+        this.m.late.inc(r.late.length);
+        if (this.c.late === 'dead_letter') await this.ctx.deadLetter(r.late, new PoisonError(`record later than the grace period of table ${this.table} (its window is closed)`));
+        else if (this.c.late === 'emit') for (const x of r.late) this.ctx.emit('late', x);
+      }
+      if (r.invalid.length) {
+        this.m.invalid.inc(r.invalid.length);
+        await this.ctx.deadLetter(r.invalid, new PoisonError(`record has no valid event time (${this.spec.timestamp}) for table ${this.table}`));
+      }
+    } catch (e) {
+      this.ctx.log.error({ err: (e as Error).message, table: this.table }, 'could not emit outputs of a committed batch');
+    }
+  }
+
+  private drain(): Change[] {
+    const changes = this.agg.drainChanges();
+    const closed = this.agg.closeUpTo();
+    return closed.length ? changes.concat(closed) : changes;
+  }
+
+  private publish(changes: Change[]): void {
+    const names = this.agg.groupNames;
+    for (const ch of changes) this.ctx.emit('changes', changeRecord(this.table, names, ch));
+    this.m.changes.inc(changes.length);
+  }
+
+  /** Group commit: every caller waiting at the same time shares one KV commit. */
+  private commit(): Promise<void> {
+    if (!this.store) return Promise.resolve();
+    const d = (this.pending ??= deferred());
+    if (!this.pumping) void this.pump();
+    return d.promise;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.pending) {
+        const d = this.pending;
+        this.pending = undefined;
+        if (this.broken) {
+          d.reject(new Error(`table ${this.table}: an earlier commit failed; the state is being reloaded`));
+          continue;
+        }
+        try {
+          await this.store!.commit(this.agg, this.applied);
+          this.m.commits.inc();
+          d.resolve();
+        } catch (e) {
+          this.broken = true;
+          this.m.commitFailures.inc();
+          this.ctx.log.error({ err: (e as Error).message, table: this.table }, 'commit failed; state will be reloaded from KV');
+          d.reject(e);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Rebuild memory from the last commit (after a failed commit, memory holds input that was never committed). */
+  private reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      while (this.pumping) await new Promise((r) => setTimeout(r, 5));
+      const loaded = await this.store!.load(this.spec);
+      this.agg = loaded.aggregator;
+      this.applied = loaded.applied;
+      this.broken = false;
+    })().finally(() => { this.reloading = undefined; });
+    return this.reloading;
+  }
+
+  private timerBusy = false;
+  private async onTimer(): Promise<void> {
+    if (this.timerBusy || this.broken || this.reloading) return;
+    this.timerBusy = true;
+    try {
+      const closed = this.agg.advanceWallClock(Date.now());
+      const changes = this.agg.drainChanges().concat(closed);
+      if (changes.length === 0) return;
+      await this.commit();
+      this.publish(changes);
+      await this.ctx.flush();
+    } catch (e) {
+      this.ctx.log.warn({ err: (e as Error).message }, 'idle close / debounce flush failed');
+    } finally {
+      this.timerBusy = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.unregister?.();
+    await this.releaseHttp?.();
+    while (this.pumping) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  health() {
+    const a = this.agg.metrics();
+    return {
+      ok: !this.broken,
+      ...(this.broken ? { detail: 'a KV commit failed; reloading state' } : {}),
+      metrics: {
+        groups: a.groups, closed: a.closed, evicted: a.evicted, late: a.late, filtered: a.filtered,
+        epoch: this.store?.epoch ?? 0, commits: this.store?.commits ?? 0, row_puts: this.store?.rowPuts ?? 0,
+        applied_seqs: this.applied.size(), ...(this.httpPort !== undefined ? { http_port: this.httpPort } : {}),
+      },
+    };
+  }
+}
+
+export function createAggregateActor(ctx: ActorContext, c: AggregateConfig): Actor {
+  return new AggregateActor(ctx, c);
+}
