@@ -120,6 +120,13 @@ export class JetStreamTransport implements Transport {
       max_deliver: -1,
     };
     const existing = await this.jsm.consumers.info(spec.stream, spec.durable).catch(() => undefined);
+    if (existing && existing.config.filter_subject !== spec.filterSubject) {
+      // Silently reusing it would read the old subjects; silently recreating it would lose its position.
+      throw new PcapflowError('PCAPFLOW_TRANSPORT',
+        `durable consumer ${spec.durable} on stream ${spec.stream} filters "${existing.config.filter_subject}" but the topology now asks for "${spec.filterSubject}"`, {
+          hint: `delete it (nats consumer rm ${spec.stream} ${spec.durable}) to start over on the new subjects, or give the instance a new name`,
+        });
+    }
     if (!existing) await this.jsm.consumers.add(spec.stream, config);
     else if (existing.config.max_ack_pending !== spec.maxAckPending || existing.config.ack_wait !== config.ack_wait) {
       await this.jsm.consumers.update(spec.stream, spec.durable, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
@@ -132,26 +139,32 @@ export class JetStreamTransport implements Transport {
     let stopping = false;
     let pull: ConsumerMessages | undefined;
     const loop = (async () => {
-      while (!stopping) {
-        pull = await consumer.fetch({ max_messages: batch, expires: 1000 });
-        for await (const m of pull) {
-          await onMessage({
-            subject: m.subject,
-            data: m.data,
-            headers: headersToObject(m.headers),
-            stream: spec.stream,
-            seq: m.seq,
-            deliveryCount: m.info.deliveryCount,
-            ack: () => m.ack(),
-            nak: (delayMs) => m.nak(delayMs),
-            term: () => m.term(),
-            working: () => m.working(),
-          });
+      while (!stopping && !this.nc.isClosed()) {
+        try {
+          pull = await consumer.fetch({ max_messages: batch, expires: 1000 });
+          for await (const m of pull) {
+            await onMessage({
+              subject: m.subject,
+              data: m.data,
+              headers: headersToObject(m.headers),
+              stream: spec.stream,
+              seq: m.seq,
+              deliveryCount: m.info.deliveryCount,
+              ack: () => m.ack(),
+              nak: (delayMs) => m.nak(delayMs),
+              term: () => m.term(),
+              working: () => m.working(),
+            });
+          }
+        } catch (e) {
+          // A pull can fail (missed heartbeats, a server restart): pull again. Unacked messages of a
+          // failed pull are redelivered after ack_wait; the consumer itself keeps its position.
+          if (stopping || this.nc.isClosed()) break;
+          process.stderr.write(`pcapflow: pull on consumer ${spec.durable} failed (${(e as Error)?.message ?? e}); pulling again\n`);
+          await new Promise((r) => setTimeout(r, 250));
         }
       }
-    })().catch(() => {
-      // The connection closed under us: unacked messages are redelivered to the next subscriber.
-    });
+    })();
     return {
       stop: async () => {
         stopping = true;
