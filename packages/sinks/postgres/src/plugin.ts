@@ -1,0 +1,300 @@
+// The @pcapflow/sink-postgres plugin declaration: a table changelog (upserts) or a stream (inserts)
+// into one PostgreSQL table, on a server by URL or in an embedded PGlite directory.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  definePlugin, errorMessage, parseDuration, PcapflowError, type Actor, type ActorContext, type InputBatch,
+} from '@pcapflow/core';
+import { z } from 'zod';
+import { PostgresWriter, type RejectedRow, type WriteResult } from './writer';
+
+const { version } = require('../package.json') as { version: string };
+
+const duration = z
+  .union([z.number().nonnegative(), z.string()])
+  .superRefine((v, c) => { try { parseDuration(v); } catch (e) { c.addIssue({ code: 'custom', message: errorMessage(e) }); } })
+  .transform((v) => parseDuration(v));
+
+const identifier = z.string().min(1).max(63).refine((s) => !s.includes('\u0000'), 'no NUL characters');
+
+const sslSchema = z.union([
+  z.boolean().describe('true = sslmode "require" (encrypted, server not verified); false = no TLS'),
+  z.strictObject({
+    mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('verify-full')
+      .describe('libpq-style sslmode: require = encrypted only; verify-ca = chain checked; verify-full = chain and host name checked'),
+    ca: z.string().optional().describe('CA certificate: PEM text or a file path'),
+    cert: z.string().optional().describe('client certificate (PEM text or file path) for certificate authentication'),
+    key: z.string().optional().describe('client private key (PEM text or file path)'),
+    servername: z.string().optional().describe('server name for SNI and the host-name check when it differs from the URL host'),
+  }),
+]).default(false).describe('TLS to the server (ignored for the embedded database)')
+  .meta({ examples: [true, { mode: 'verify-full', ca: '/etc/ssl/pg-ca.pem' }] });
+
+export const configSchema = z.strictObject({
+  url: z.string().regex(/^(postgres(ql)?:\/\/.*)?$/, 'a postgres:// or postgresql:// URL').optional()
+    .transform((v) => v || undefined)
+    .describe('PostgreSQL server URL. Absent or empty ("${PG_URL:-}" with PG_URL unset): an embedded PostgreSQL (PGlite) in data_dir, no server needed')
+    .meta({ examples: ['postgres://pcapflow:secret@db.local:5432/wifi', '${PG_URL}'] }),
+  ssl: sslSchema,
+  data_dir: z.string().min(1).default('./pcapflow-data/pg')
+    .describe('embedded mode (no url): the PGlite data directory, relative to the working directory. Sinks sharing a directory share one database')
+    .meta({ examples: ['./pcapflow-data/pg', '/var/lib/pcapflow/pg'] }),
+  table: identifier.describe('target table (created when create_table is on)').meta({ examples: ['device_probe_stats'] }),
+  schema: identifier.optional().describe('schema of the table (created if missing); default: the search_path (public)'),
+  mode: z.enum(['upsert', 'insert']).default('upsert')
+    .describe('upsert: one row per key, the latest record wins (for table changelogs); insert: append every record (for streams), idempotently'),
+  key: z.array(identifier).min(1).optional()
+    .describe('primary-key columns. Default in upsert mode: the record\'s `_key` field (set by @pcapflow/aggregate changelogs)')
+    .meta({ examples: [['day', 'subtype'], ['device']] }),
+  create_table: z.boolean().default(true).describe('CREATE TABLE IF NOT EXISTS from the first batch (types inferred, key as primary key)'),
+  evolve: z.boolean().default(true).describe('ALTER TABLE ADD COLUMN for new fields (and widen integer columns); off: unknown fields are dropped with a warning'),
+  timestamp_fields: z.array(identifier).default([])
+    .describe('fields stored as timestamptz; values may be epoch milliseconds, ISO strings or dates')
+    .meta({ examples: [['window_start', 'window_end', 'earliest', 'latest']] }),
+  columns: z.record(identifier, z.string().min(1)).default({})
+    .describe('explicit SQL column types, overriding inference (used when the table is created or a column added)')
+    .meta({ examples: [{ avg_signal: 'double precision', ssids: 'text[]' }] }),
+  exclude: z.array(identifier).default([]).describe('record fields never written (e.g. internal fields)').meta({ examples: [['_key']] }),
+  idempotency_column: identifier.default('_pcapflow_id')
+    .describe('insert mode: a text column holding "<stream>:<seq>:<index>" of each record, with a unique index, so a redelivered message never duplicates rows'),
+  batch: z.strictObject({
+    values_rows: z.number().int().positive().default(500).describe('rows per multi-row INSERT … VALUES statement'),
+    copy_threshold: z.number().int().nonnegative().default(2000)
+      .describe('input batches of at least this many rows go through COPY into a temporary table + one INSERT … SELECT (server only; 0 = never)'),
+    copy_rows: z.number().int().positive().default(20000).describe('rows per COPY + merge transaction'),
+  }).prefault({}).describe('write tuning. Each input message is written as one batch: make upstream batches big (output `batch:`) for throughput'),
+  pool: z.strictObject({
+    max: z.number().int().positive().default(4).describe('connections in the pool'),
+    connection_timeout: duration.default(10_000).describe('give up connecting after this long (the write is then retried)'),
+    statement_timeout: duration.optional().describe('statement_timeout for every statement; default: the server\'s'),
+  }).prefault({}).describe('server connection pool'),
+  retry: z.strictObject({
+    initial: duration.default(250).describe('first delay after the database became unreachable'),
+    max: duration.default(30_000).describe('longest delay between attempts (doubling from initial)'),
+  }).prefault({}).describe('while the database is unreachable the sink holds the message and retries with backoff until it comes back (or the runtime stops: the message is then redelivered later), so nothing is lost, dead-lettered or reordered'),
+});
+
+export type PostgresSinkConfig = z.output<typeof configSchema>;
+
+const DESCRIPTION = `Writes records to one PostgreSQL table: a table changelog (mode upsert, keyed by \`key\` or the
+record's \`_key\`) or a stream (mode insert). Tables are created and evolved, timestamps typed
+(timestamptz), arrays kept as PostgreSQL arrays. Every input message is written as one batch
+(multi-row VALUES, or COPY + merge for big batches), idempotently: redelivery never duplicates.
+While the database is unreachable the message is held and retried with backoff; rows the database
+rejects go to the dead-letter subject with the database error. Without \`url\` it writes to an
+embedded PostgreSQL (PGlite) directory, so a demo needs no server.
+
+Metrics: rows_written, rows_rejected, rows_merged, writes, copy_merges, values_statements,
+reconnects, outages, retries, deletes.`;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) { resolve(); return; }
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function isRetryable(e: unknown): boolean {
+  return (e as PcapflowError | undefined)?.code === 'PCAPFLOW_RETRYABLE';
+}
+
+/** A changelog record that says "this key is gone" (a merged session window, an expired row). */
+function isDeletion(r: Record<string, unknown>): boolean {
+  return r._deleted === true || r._op === 'delete' || r._op === 'del';
+}
+
+export const plugin = definePlugin({
+  name: '@pcapflow/sink-postgres',
+  version,
+  summary: 'Upsert table changelogs or insert streams into PostgreSQL (or embedded PGlite): idempotent, batched, typed, evolving',
+  description: DESCRIPTION,
+  config: configSchema,
+  inputs: [
+    { name: 'in', description: 'records to write: a table changelog (upsert by key) or a stream (insert)' },
+  ],
+  outputs: [],
+  create(ctx: ActorContext, config: PostgresSinkConfig): Actor {
+    const key = config.key ?? (config.mode === 'upsert' ? ['_key'] : undefined);
+    const exclude = new Set(config.exclude.filter((f) => !key?.includes(f)));
+    const dataDir = config.url ? undefined : path.resolve(config.data_dir);
+    // PGlite creates the directory itself but not its parents (./pcapflow-data on a first run).
+    if (dataDir) fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    const ssl = config.ssl === true ? { mode: 'require' as const } : config.ssl === false ? undefined : config.ssl;
+    const writer = new PostgresWriter({
+      url: config.url,
+      ssl,
+      dataDir,
+      pool: { max: config.pool.max, connectionTimeoutMs: config.pool.connection_timeout, statementTimeoutMs: config.pool.statement_timeout },
+      table: {
+        table: config.table,
+        schema: config.schema,
+        key,
+        mode: config.mode,
+        columns: config.columns,
+        createTable: config.create_table,
+        evolve: config.evolve,
+        timestampFields: config.timestamp_fields,
+        idempotencyColumn: config.mode === 'insert' ? config.idempotency_column : undefined,
+      },
+      valuesBatchRows: config.batch.values_rows,
+      copyThreshold: config.batch.copy_threshold,
+      copyBatchRows: config.batch.copy_rows,
+      onWarning: (message, details) => ctx.log.warn({ table: config.table, ...details }, message),
+    });
+
+    const c = {
+      written: ctx.counter('rows_written'),
+      rejected: ctx.counter('rows_rejected'),
+      merged: ctx.counter('rows_merged'),
+      writes: ctx.counter('writes'),
+      outages: ctx.counter('outages'),
+      retries: ctx.counter('retries'),
+      deletes: ctx.counter('deletes'),
+    };
+    /** Set while the database is unreachable: when it started and the last error. */
+    let outage: { since: number; error: string } | undefined;
+    let fatal: string | undefined;
+    /** Handlers run one after another (several subscriptions may deliver at once): order per key holds. */
+    let chain: Promise<unknown> = Promise.resolve();
+
+    /** Run a database step; while the database is unreachable, wait and try again (same batch: writes are idempotent). */
+    async function withOutageRetry<T>(step: () => Promise<T>): Promise<T> {
+      let delay = config.retry.initial;
+      for (;;) {
+        try {
+          const out = await step();
+          if (outage) {
+            ctx.log.info({ table: config.table, downMs: Date.now() - outage.since }, 'PostgreSQL reachable again');
+            outage = undefined;
+          }
+          return out;
+        } catch (e) {
+          if (!isRetryable(e)) throw e;
+          if (!outage) {
+            outage = { since: Date.now(), error: errorMessage(e) };
+            c.outages.inc();
+            ctx.log.warn({ table: config.table, err: errorMessage(e) }, 'PostgreSQL unreachable; holding the batch and retrying');
+          }
+          outage.error = errorMessage(e);
+          // Stopping: give the message back unacked; it is redelivered (and written once) on the next run.
+          if (ctx.signal.aborted) throw e;
+          c.retries.inc();
+          await sleep(delay, ctx.signal);
+          if (ctx.signal.aborted) throw e;
+          delay = Math.min(delay * 2, config.retry.max);
+        }
+      }
+    }
+
+    async function deadLetterRejected(rejected: RejectedRow[], originals: readonly Record<string, unknown>[]): Promise<void> {
+      if (!rejected.length) return;
+      c.rejected.inc(rejected.length);
+      // One dead-letter message per distinct error, so each carries its own database error.
+      const byError = new Map<string, { rows: Record<string, unknown>[]; code?: string }>();
+      for (const r of rejected) {
+        const k = `${r.code ?? ''}\u0000${r.error}`;
+        let g = byError.get(k);
+        if (!g) byError.set(k, (g = { rows: [], code: r.code }));
+        g.rows.push(originals[r.index] ?? r.record);
+      }
+      for (const [k, g] of byError) {
+        const msg = k.slice(k.indexOf('\u0000') + 1);
+        const err = new PcapflowError('PCAPFLOW_SINK', `${config.table}: ${g.code ? `[${g.code}] ` : ''}${msg}`, { details: { code: g.code, table: config.table } });
+        await ctx.deadLetter(g.rows, err);
+      }
+    }
+
+    function tally(r: WriteResult): void {
+      c.written.inc(r.written);
+      c.merged.inc(r.merged);
+      c.writes.inc();
+    }
+
+    async function writeRecords(batch: InputBatch, records: readonly Record<string, unknown>[], indexes: readonly number[]): Promise<void> {
+      if (!records.length) return;
+      const rows = exclude.size
+        ? records.map((r) => { const o: Record<string, unknown> = {}; for (const k in r) if (!exclude.has(k)) o[k] = r[k]; return o; })
+        : records;
+      const ids = config.mode === 'insert' ? indexes.map((i) => `${batch.stream}:${batch.seq}:${i}`) : undefined;
+      const result = await withOutageRetry(() => writer.write(rows, { ids }));
+      tally(result);
+      await deadLetterRejected(result.rejected, records);
+    }
+
+    async function deleteKeys(records: readonly Record<string, unknown>[]): Promise<void> {
+      if (!key) return;
+      const target = (config.schema ? `${quote(config.schema)}.` : '') + quote(config.table);
+      for (const r of records) {
+        if (key.some((k) => r[k] === undefined || r[k] === null)) continue;
+        const where = key.map((k, i) => `${quote(k)}::text = $${i + 1}`).join(' AND ');
+        try {
+          await withOutageRetry(() => writer.query(`DELETE FROM ${target} WHERE ${where}`, key.map((k) => String(r[k]))));
+          c.deletes.inc();
+        } catch (e) {
+          // The table may not exist yet (nothing was ever written): nothing to delete.
+          if ((e as { code?: string }).code === '42P01') continue;
+          throw e;
+        }
+      }
+    }
+
+    async function handle(batch: InputBatch): Promise<void> {
+      const records = batch.records;
+      if (config.mode === 'insert' || !records.some(isDeletion)) {
+        await writeRecords(batch, records, records.map((_, i) => i));
+        return;
+      }
+      // A changelog with deletions: keep the order of upserts and deletes per key by writing runs.
+      let run: Record<string, unknown>[] = [];
+      let runIdx: number[] = [];
+      const flush = async () => { await writeRecords(batch, run, runIdx); run = []; runIdx = []; };
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
+        if (isDeletion(r)) { await flush(); await deleteKeys([r]); }
+        else { run.push(r); runIdx.push(i); }
+      }
+      await flush();
+    }
+
+    return {
+      async start() {
+        // Connect early so a missing driver or a bad URL shows at start; an unreachable server is not fatal here.
+        await writer.open();
+      },
+      handle(batch: InputBatch): Promise<void> {
+        const run = chain.then(() => handle(batch));
+        chain = run.catch(() => undefined);
+        return run.catch((e: unknown) => {
+          if (!isRetryable(e)) fatal = errorMessage(e);
+          throw e;
+        });
+      },
+      async stop() {
+        await chain;
+        await writer.close();
+      },
+      health() {
+        const s = writer.stats;
+        return {
+          ok: !outage,
+          detail: outage
+            ? `PostgreSQL unreachable since ${new Date(outage.since).toISOString()}: ${outage.error}`
+            : fatal ? `last failure: ${fatal}` : `${writer.backendKind === 'pg' ? 'PostgreSQL' : 'embedded PGlite'} → ${config.table}`,
+          metrics: {
+            copy_merges: s.copyMerges,
+            values_statements: s.valuesStatements,
+            reconnects: s.reconnects,
+            down: outage ? 1 : 0,
+          },
+        };
+      },
+    };
+  },
+});
+
+function quote(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}

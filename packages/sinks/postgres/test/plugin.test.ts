@@ -1,0 +1,266 @@
+// The sink-postgres plugin in real topologies: a real nats-server (JetStream) and a real
+// PostgreSQL server started for this suite, plus the embedded transport + embedded PGlite default.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decodeValue } from '@pcapflow/core';
+import { startNatsServer, startTestPipeline, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
+import { startPostgres, type PostgresServer } from '@pcapflow/test-servers';
+import plugin, { configSchema, PostgresWriter } from '../src';
+
+const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
+
+/** A local plugin package re-exporting the sources (jest maps @pcapflow/sink-postgres to src), so no build is needed. */
+function wrapperPlugin(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-sink-pg-plugin-'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/sink-postgres', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
+  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/sink-postgres');\n");
+  return dir;
+}
+
+let nats: NatsServerHandle;
+let pg: PostgresServer;
+let pluginDir: string;
+let n = 0;
+beforeAll(async () => {
+  [nats, pg] = await Promise.all([startNatsServer(), startPostgres()]);
+  pluginDir = wrapperPlugin();
+}, 60_000);
+afterAll(async () => {
+  await nats?.stop();
+  await pg?.stop();
+  rmSync(pluginDir, { recursive: true, force: true });
+});
+
+const running = new Set<TestPipeline>();
+async function start(yaml: string, natsUrl: string | undefined = nats.url): Promise<TestPipeline> {
+  const p = await startTestPipeline({ yaml, natsUrl, logLevel: process.env.LOG ? "info" : "silent" });
+  const stop = p.stop.bind(p);
+  p.stop = async () => { running.delete(p); await stop(); };
+  running.add(p);
+  return p;
+}
+afterEach(async () => { for (const p of [...running]) await p.stop().catch(() => undefined); });
+
+/** A query helper on the test server (its own writer: the sink's is inside the actor). */
+async function sql<R = Record<string, unknown>>(text: string, params: unknown[] = [], url: string = pg.url): Promise<R[]> {
+  const w = new PostgresWriter({ url, table: { table: 'unused', mode: 'insert', createTable: false, evolve: false } });
+  try { return await w.query<R>(text, params); } finally { await w.close(); }
+}
+
+interface Names { pre: string; table: string; stream: string; dlqStream: string }
+function names(): Names {
+  const pre = `sp${++n}x${Date.now() % 100000}`;
+  return { pre, table: `t_${pre}`, stream: `${pre.toUpperCase()}_IN`, dlqStream: `${pre.toUpperCase()}_DLQ` };
+}
+
+function topology(nm: Names, config: Record<string, unknown>, opts: { instance?: string; consumer?: string } = {}): string {
+  return `
+streams:
+  ${nm.stream}: { subjects: ["${nm.pre}.in.>"], storage: file }
+  ${nm.dlqStream}: { subjects: ["${nm.pre}.dlq"], storage: file }
+instances:
+  ${opts.instance ?? 'sink'}:
+    use: ${JSON.stringify(pluginDir)}
+    version: "^${PKG.version}"
+    config: ${JSON.stringify(config)}
+    inputs:
+      in: "${nm.pre}.in.>"
+    dead_letter: "${nm.pre}.dlq"
+${opts.consumer ? `    consumer: ${opts.consumer}\n` : ''}`;
+}
+
+/** A changelog as @pcapflow/aggregate emits it: group columns, window, aggregates and `_key`. */
+function changelog(i: number, version = 0): Record<string, unknown> {
+  const device = `dev-${i % 40}`;
+  return {
+    _key: device, device, count: i + version, earliest: 1700000000000 + i, latest: 1700000000000 + i * 10 + version,
+    avg_signal: -50.5 - (i % 7), ssids: [`net-${i % 3}`, `net-${(i + 1) % 3}`], window_start: 1699999200000,
+  };
+}
+
+function sink(p: TestPipeline, instance = 'sink'): Record<string, number> {
+  return p.runtime.actors.find((a) => a.name === instance)!.health().metrics as Record<string, number>;
+}
+
+/** Read a whole stream (messages with headers) from the start. */
+async function readMessages(p: TestPipeline, stream: string, filter: string, expected: number, timeoutMs = 20_000) {
+  const out: { headers: Record<string, string>; records: Record<string, unknown>[] }[] = [];
+  const sub = await p.transport.consume(
+    { stream, durable: `check_${++n}`, filterSubject: filter, maxAckPending: 100, ackWaitMs: 30_000, maxDeliver: 1 },
+    async (msg) => { out.push({ headers: msg.headers, records: decodeValue<Record<string, unknown>[]>(msg.data) }); msg.ack(); },
+  );
+  const deadline = Date.now() + timeoutMs;
+  while (out.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more than expected
+  await sub.stop();
+  return out;
+}
+
+describe('config', () => {
+  test('defaults: embedded PGlite in ./pcapflow-data/pg, upsert on _key, create + evolve, retry with backoff', () => {
+    const c = configSchema.parse({ table: 'probes' });
+    expect(c.url).toBeUndefined();
+    expect(c.key).toBeUndefined();
+    expect(c).toMatchObject({
+      data_dir: './pcapflow-data/pg', mode: 'upsert', create_table: true, evolve: true,
+      ssl: false, batch: { values_rows: 500, copy_threshold: 2000, copy_rows: 20000 }, retry: { initial: 250, max: 30_000 },
+      idempotency_column: '_pcapflow_id',
+    });
+    expect(configSchema.parse({ table: 't', retry: { initial: '1s', max: '1m' } }).retry).toEqual({ initial: 1000, max: 60_000 });
+    expect(configSchema.safeParse({ table: 't', url: 'mysql://x' }).success).toBe(false);
+    expect(configSchema.parse({ table: 't', url: '' }).url).toBeUndefined(); // ${PG_URL:-} with PG_URL unset
+    expect(configSchema.safeParse({ table: 't', mode: 'merge' }).success).toBe(false);
+    expect(configSchema.safeParse({ table: 't', tabel: 'x' }).success).toBe(false);
+    expect(plugin.name).toBe('@pcapflow/sink-postgres');
+    expect(plugin.inputs.map((i) => i.name)).toEqual(['in']);
+  });
+});
+
+describe('sink-postgres on nats-server + PostgreSQL', () => {
+  test('a changelog is upserted: one row per key, latest values win, timestamps typed, arrays kept', async () => {
+    const nm = names();
+    const p = await start(topology(nm, { url: pg.url, table: nm.table, timestamp_fields: ['earliest', 'latest', 'window_start'] }));
+    // 10 messages of 20 records: keys repeat within and across messages.
+    for (let m = 0; m < 10; m++) await p.feed(`${nm.pre}.in.x`, Array.from({ length: 20 }, (_, j) => changelog(m * 20 + j)));
+    await p.drain();
+    const metrics = sink(p);
+    await p.stop();
+
+    const expected = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < 200; i++) expected.set(changelog(i)._key as string, changelog(i));
+    const rows = await sql<Record<string, unknown>>(`SELECT _key, device, count::int AS count, (extract(epoch FROM earliest) * 1000)::bigint AS earliest,
+      (extract(epoch FROM latest) * 1000)::bigint AS latest, avg_signal, ssids, (extract(epoch FROM window_start) * 1000)::bigint AS window_start FROM ${nm.table} ORDER BY _key`);
+    expect(rows).toEqual([...expected.values()].sort((a, b) => String(a._key).localeCompare(String(b._key))));
+    const types = await sql<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name`, [nm.table]);
+    expect(Object.fromEntries(types.map((t) => [t.column_name, t.data_type]))).toMatchObject({
+      earliest: 'timestamp with time zone', latest: 'timestamp with time zone', window_start: 'timestamp with time zone', ssids: 'ARRAY', count: 'bigint', avg_signal: 'double precision',
+    });
+    const pk = await sql<{ col: string }>(`SELECT a.attname AS col FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+      WHERE i.indrelid = $1::regclass AND i.indisprimary`, [nm.table]);
+    expect(pk.map((r) => r.col)).toEqual(['_key']);
+    expect(metrics).toMatchObject({ rows_written: 200, rows_rejected: 0 });
+    expect(metrics.dead_lettered ?? 0).toBe(0);
+    expect(metrics.rows_merged).toBe(200 - 10 * 20 + 10 * (20 - 20)); // 20 distinct keys in each message of 20
+  });
+
+  test.each([['upsert'], ['insert']])('redelivery never duplicates (%s mode)', async (mode) => {
+    const nm = names();
+    const config = { url: pg.url, table: nm.table, mode, ...(mode === 'upsert' ? { key: ['device'] } : {}) };
+    const records = (m: number) => Array.from({ length: 25 }, (_, j) => ({ device: `d${m}-${j}`, n: m * 100 + j, ts: 1700000000000 + j }));
+    const p = await start(topology(nm, config));
+    for (let m = 0; m < 8; m++) await p.feed(`${nm.pre}.in.a`, records(m));
+    await p.drain();
+    // The same messages (same stream, same sequence numbers) delivered again: a second durable
+    // consumer reads the stream from its start, exactly as JetStream redelivers unacked messages.
+    const again = await start(topology(nm, config, { instance: 'sink_again' }));
+    await again.drain();
+    expect(sink(again, 'sink_again').rows_written).toBe(200);
+    // A message delivered twice in a row by one actor (redelivery after a lost ack).
+    await p.stop();
+    await again.stop();
+    expect(await sql(`SELECT count(*)::int AS c, count(DISTINCT device)::int AS d FROM ${nm.table}`)).toEqual([{ c: 200, d: 200 }]);
+    if (mode === 'insert') {
+      const ids = await sql<{ id: string }>(`SELECT _pcapflow_id AS id FROM ${nm.table} ORDER BY n LIMIT 2`);
+      expect(ids.map((r) => r.id)).toEqual([`${nm.stream}:1:0`, `${nm.stream}:1:1`]);
+    }
+  });
+
+  test.each([['upsert'], ['insert']])('PostgreSQL stopped mid-stream and restarted: every row lands exactly once (%s)', async (mode) => {
+    const nm = names();
+    const config = { url: pg.url, table: nm.table, mode, key: mode === 'upsert' ? ['device', 'm'] : undefined, retry: { initial: 50, max: 500 }, pool: { connection_timeout: 2000 } };
+    // Default consumer settings (max_deliver 5): the sink itself must hold messages through the outage.
+    const p = await start(topology(nm, config));
+    const records = (m: number) => Array.from({ length: 50 }, (_, j) => ({ device: `d${j}`, m, v: m * 1000 + j }));
+    for (let m = 0; m < 10; m++) await p.feed(`${nm.pre}.in.b`, records(m));
+    await p.drain();
+    await pg.stopServer();
+    try {
+      for (let m = 10; m < 40; m++) await p.feed(`${nm.pre}.in.b`, records(m));
+      // Several seconds down: longer than the runtime's whole redelivery schedule (250 ms, 1 s, 5 s).
+      const deadline = Date.now() + 8000;
+      while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      const h = p.runtime.actors.find((a) => a.name === 'sink')!.health();
+      expect(h.ok).toBe(false);
+      expect(h.detail).toMatch(/unreachable/);
+    } finally {
+      await pg.startServer();
+    }
+    for (let m = 40; m < 50; m++) await p.feed(`${nm.pre}.in.b`, records(m));
+    await p.drain(60_000);
+    const metrics = sink(p);
+    const dlq = await readMessages(p, nm.dlqStream, `${nm.pre}.dlq`, 0, 500);
+    await p.stop();
+    expect(dlq).toEqual([]);
+    expect(metrics.outages).toBeGreaterThanOrEqual(1);
+    expect(metrics.dead_lettered ?? 0).toBe(0);
+    expect(metrics.rows_rejected).toBe(0);
+    expect(await sql(`SELECT count(*)::int AS c, count(DISTINCT (device, m))::int AS d, sum(v)::bigint AS s FROM ${nm.table}`)).toEqual([
+      { c: 2500, d: 2500, s: Array.from({ length: 50 }, (_, m) => Array.from({ length: 50 }, (_, j) => m * 1000 + j).reduce((a, b) => a + b, 0)).reduce((a, b) => a + b, 0) },
+    ]);
+  }, 120_000);
+
+  test('a row the database rejects is dead-lettered with the database error; the rest land', async () => {
+    const nm = names();
+    // The database's own rule: a CHECK constraint on an existing table (the sink adds its idempotency column).
+    await sql(`CREATE TABLE ${nm.table} (device text, code text CONSTRAINT code_short CHECK (length(code) <= 3), n bigint)`);
+    const p = await start(topology(nm, { url: pg.url, table: nm.table, mode: 'insert' }));
+    await p.feed(`${nm.pre}.in.c`, [{ device: 'a', code: 'abc', n: 1 }]);
+    await p.drain();
+    const batch = Array.from({ length: 30 }, (_, i) => ({ device: `d${i}`, code: i === 17 ? 'much too long' : 'ok', n: i }));
+    batch[5] = { device: 'd5', code: 'ok', n: 'five' } as never; // wrong type for the existing bigint column
+    await p.feed(`${nm.pre}.in.c`, batch);
+    await p.drain();
+    const dlq = await readMessages(p, nm.dlqStream, `${nm.pre}.dlq`, 2);
+    const metrics = sink(p);
+    await p.stop();
+    expect(await sql(`SELECT count(*)::int AS c FROM ${nm.table}`)).toEqual([{ c: 29 }]);
+    expect(metrics.rows_rejected).toBe(2);
+    const byRecord = new Map(dlq.map((m) => [String(m.records[0]!.device), m]));
+    expect(dlq.map((m) => m.records.length)).toEqual([1, 1]);
+    expect(byRecord.get('d17')!.records[0]).toEqual({ device: 'd17', code: 'much too long', n: 17 });
+    expect(byRecord.get('d17')!.headers['Pcapflow-Error']).toMatch(/\[23514\].*violates check constraint "code_short"/);
+    expect(byRecord.get('d5')!.headers['Pcapflow-Error']).toMatch(/\[22P02\] invalid input syntax for type bigint: "five"/);
+    expect(metrics.rows_written).toBe(29);
+    expect(byRecord.get('d17')!.headers['Pcapflow-Instance']).toBe('sink');
+    expect(byRecord.get('d17')!.headers['Pcapflow-Error-Code']).toBe('PCAPFLOW_SINK');
+  });
+
+  test('deletions in a changelog remove the row', async () => {
+    const nm = names();
+    const p = await start(topology(nm, { url: pg.url, table: nm.table }));
+    await p.feed(`${nm.pre}.in.d`, [{ _key: 'a', n: 1 }, { _key: 'b', n: 2 }]);
+    await p.feed(`${nm.pre}.in.d`, [{ _key: 'a', _deleted: true }, { _key: 'c', n: 3 }, { _key: 'b', n: 4 }]);
+    await p.drain();
+    await p.stop();
+    expect(await sql(`SELECT _key, n FROM ${nm.table} ORDER BY _key`)).toEqual([{ _key: 'b', n: 4 }, { _key: 'c', n: 3 }]);
+  });
+});
+
+describe('embedded transport + embedded PGlite (no url)', () => {
+  test('rows are written to the data directory and queryable after the run', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-sink-pglite-'));
+    try {
+      const nm = names();
+      const yaml = topology(nm, { data_dir: dir, table: 'probes', key: ['device'], timestamp_fields: ['ts'] });
+      const p = await start(yaml, undefined);
+      await p.feed(`${nm.pre}.in.e`, [{ device: 'x', ts: 1700000000000, ssids: ['a', 'b'] }, { device: 'y', ts: 1700000001000, ssids: [] }]);
+      await p.feed(`${nm.pre}.in.e`, [{ device: 'x', ts: 1700000002000, ssids: ['c'] }]);
+      await p.drain();
+      await p.stop();
+      // A fresh PGlite on the same directory (the sink's was closed with the pipeline).
+      const w = new PostgresWriter({ dataDir: dir, table: { table: 'probes', mode: 'insert', createTable: false, evolve: false } });
+      try {
+        expect(await w.query(`SELECT device, (extract(epoch FROM ts) * 1000)::bigint AS ms, ssids FROM probes ORDER BY device`)).toEqual([
+          { device: 'x', ms: 1700000002000, ssids: ['c'] },
+          { device: 'y', ms: 1700000001000, ssids: [] },
+        ]);
+      } finally {
+        await w.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
