@@ -1,3 +1,3 @@
-export { startPostgres } from './postgres';
-export { startMariadb } from './mariadb';
+export { startPostgres, type PostgresServer, type StartPostgresOptions } from './postgres';
+export { startMariadb, type MariadbServer } from './mariadb';
 export { freePort } from './free-port';
