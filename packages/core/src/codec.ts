@@ -8,7 +8,165 @@ import { Packr, Unpackr } from 'msgpackr';
 const packr = new Packr({ useRecords: true });
 const unpackr = new Unpackr({ useRecords: true });
 
+/**
+ * Pre-packed records (a fast path for high-rate sources). A record may carry, under these
+ * registry symbols (so plugins need no import), its own encoding in msgpackr record form:
+ *
+ *   record[PACKED_KEYS]   a shared, frozen array of the record's keys (one array per record shape)
+ *   record[PACKED_VALUES] the msgpack encoding of the values, in PACKED_KEYS order, concatenated
+ *                         (integers 0x40..0x7f written as uint8, never as fixints: those bytes
+ *                         are record references in msgpackr's record extension)
+ *
+ * Nested objects inside the values must be msgpackr records too (a plain msgpack map decodes to
+ * a Map with useRecords): define them inline with the reserved id 0x7f (`d4 72 7f keys values`),
+ * which the batch never assigns to a top-level shape.
+ *
+ * When every record of a batch has both, `encodeBatch` concatenates them (one `d4 72 id keys`
+ * definition per shape and message, then `id values` per record) instead of walking the objects;
+ * the result decodes exactly like `packr.pack(records)` would. Symbol-keyed properties are
+ * invisible to msgpackr, JSON and Object.keys. A batch with any other record is packed normally.
+ */
+export const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
+export const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
+
+interface PackedRecord { [PACKED_KEYS]?: readonly string[]; [PACKED_VALUES]?: Uint8Array }
+
+/** msgpack of each keys array, cached per array identity. */
+const keysCache = new WeakMap<readonly string[], Uint8Array>();
+const keysPackr = new Packr({ useRecords: false });
+
+function packedKeys(keys: readonly string[]): Uint8Array {
+  let b = keysCache.get(keys);
+  if (!b) { b = Uint8Array.from(keysPackr.pack(keys)); keysCache.set(keys, b); }
+  return b;
+}
+
+/** Up to 63 shapes per message (record ids 0x40..0x7e; 0x7f is for nested inline records); more falls back to msgpackr. */
+function encodePacked(records: readonly object[]): Uint8Array | undefined {
+  const n = records.length;
+  let size = 5;
+  let shapes: Array<readonly string[]> | undefined;
+  let first: readonly string[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const r = records[i] as PackedRecord;
+    const keys = r[PACKED_KEYS];
+    const values = r[PACKED_VALUES];
+    if (keys === undefined || values === undefined) return undefined;
+    size += 1 + values.length;
+    if (keys === first) continue;
+    if (first === undefined) { first = keys; shapes = [keys]; size += 2 + packedKeys(keys).length; continue; }
+    if (!shapes!.includes(keys)) {
+      if (shapes!.length >= 63) return undefined;
+      shapes!.push(keys);
+      size += 2 + packedKeys(keys).length;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  out[pos++] = 0xdd; // array 32
+  out.writeUInt32BE(n, pos);
+  pos += 4;
+  const ids = new Map<readonly string[], number>();
+  for (let i = 0; i < n; i++) {
+    const r = records[i] as PackedRecord;
+    const keys = r[PACKED_KEYS]!;
+    const values = r[PACKED_VALUES]!;
+    let id = ids.get(keys);
+    if (id === undefined) {
+      id = 0x40 + ids.size;
+      ids.set(keys, id);
+      out[pos++] = 0xd4; // fixext 1
+      out[pos++] = 0x72; // "r": record definition
+      out[pos++] = id;
+      const k = packedKeys(keys);
+      out.set(k, pos);
+      pos += k.length;
+    } else {
+      out[pos++] = id;
+    }
+    out.set(values, pos);
+    pos += values.length;
+  }
+  return out.subarray(0, pos);
+}
+
+/**
+ * A batch message built record by record from pre-packed records (the runtime appends each one
+ * at emit time, so the record object is garbage right away and publishing needs no encoding).
+ * `add` returns false when the record has no packed form or the message has 63 shapes already.
+ */
+export class PackedBatchBuilder {
+  private buf: Buffer;
+  private pos = 5;
+  private readonly ids = new Map<readonly string[], number>();
+  private lastKeys?: readonly string[];
+  private lastId = 0;
+  count = 0;
+
+  constructor(sizeHint = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  }
+
+  static packedForm(record: object): boolean {
+    const r = record as PackedRecord;
+    return r[PACKED_VALUES] !== undefined && r[PACKED_KEYS] !== undefined;
+  }
+
+  add(record: object): boolean {
+    const r = record as PackedRecord;
+    const keys = r[PACKED_KEYS];
+    const values = r[PACKED_VALUES];
+    if (keys === undefined || values === undefined) return false;
+    let id = keys === this.lastKeys ? this.lastId : this.ids.get(keys);
+    let def: Uint8Array | undefined;
+    if (id === undefined) {
+      if (this.ids.size >= 63) return false;
+      id = 0x40 + this.ids.size;
+      this.ids.set(keys, id);
+      def = packedKeys(keys);
+    }
+    this.lastKeys = keys;
+    this.lastId = id;
+    const need = this.pos + values.length + 3 + (def ? def.length : 0);
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.pos);
+      this.buf = next;
+    }
+    const b = this.buf;
+    if (def) {
+      b[this.pos++] = 0xd4;
+      b[this.pos++] = 0x72;
+      b[this.pos++] = id;
+      b.set(def, this.pos);
+      this.pos += def.length;
+    } else {
+      b[this.pos++] = id;
+    }
+    const n = values.length;
+    if (n < 64) { let p = this.pos; for (let i = 0; i < n; i++) b[p++] = values[i]; }
+    else b.set(values, this.pos);
+    this.pos += n;
+    this.count++;
+    return true;
+  }
+
+  /** Bytes so far. */
+  get size(): number { return this.pos; }
+
+  /** The finished message (the builder must not be used afterwards). */
+  finish(): Uint8Array {
+    this.buf[0] = 0xdd;
+    this.buf.writeUInt32BE(this.count, 1);
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
 export function encodeBatch(records: readonly object[]): Uint8Array {
+  if (records.length && (records[0] as PackedRecord)[PACKED_VALUES] !== undefined) {
+    const b = encodePacked(records);
+    if (b) return b;
+  }
   return packr.pack(records);
 }
 

@@ -3,7 +3,8 @@
 // The capture is streamed (file or stdin) through CaptureStreamReader; output is written in
 // ~1 MiB chunks, waiting for 'drain' when the destination is slow.
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, fstatSync, promises as fsp, readFileSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
 import { Packr } from 'msgpackr';
 import {
@@ -59,6 +60,24 @@ class Output {
   }
 }
 
+/**
+ * When `out` is this process's stdout and fd 1 is a regular file or a non-terminal character
+ * device (/dev/null), output is written with fs.writeSync straight from the encoder's buffer
+ * (no stream machinery, no per-chunk buffers). Pipes and terminals keep the stream path.
+ */
+function syncStdoutFd(out: NodeJS.WritableStream): number | undefined {
+  if (out !== process.stdout) return undefined;
+  try {
+    const st = fstatSync(1);
+    if (st.isFile() || (st.isCharacterDevice() && !isatty(1))) return 1;
+  } catch { /* no usable fd 1 */ }
+  return undefined;
+}
+
+function writeAllSync(fd: number, b: Uint8Array): void {
+  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+}
+
 /** Per-packet encoder for one format/fields combination; `chunk()` hands out what is buffered. */
 interface Encoder {
   packet(p: Packet): void;
@@ -66,6 +85,8 @@ interface Encoder {
   raw?(buf: Uint8Array, p: CaptureParser): void;
   pending(): number;
   chunk(): Uint8Array | string;
+  /** Optional: write what is buffered to `fd` synchronously and reuse the buffer. */
+  drainSync?(fd: number): void;
 }
 
 function wifiEk(): Encoder {
@@ -77,6 +98,7 @@ function wifiEk(): Encoder {
     raw: (b, p) => writeEkWifi(dec.decode(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec), sink, resolver),
     pending: () => sink.pos,
     chunk: () => sink.take(),
+    drainSync: (fd) => { writeAllSync(fd, sink.buf.subarray(0, sink.pos)); sink.pos = 0; },
   };
 }
 
@@ -146,7 +168,8 @@ async function openInput(opts: DecodeCommandOptions): Promise<Readable | Buffer 
   try {
     const st = await fsp.stat(opts.input);
     if (st.isDirectory()) return `${opts.input} is a directory, not a capture file`;
-    if (st.isFile() && st.size <= WHOLE_FILE_MAX) return await fsp.readFile(opts.input);
+    // One synchronous read: ~30% faster than fsp.readFile's 512 KiB round trips, and this is a command.
+    if (st.isFile() && st.size <= WHOLE_FILE_MAX) return readFileSync(opts.input);
     const fh = await fsp.open(opts.input, 'r');
     await fh.close();
   } catch (e) {
@@ -170,7 +193,7 @@ export async function decodeCommand(opts: DecodeCommandOptions): Promise<number>
   if (typeof input === 'string') return fail(input);
   const name = opts.input === '-' ? 'stdin' : opts.input;
   const counters = newReaderCounters();
-  if (Buffer.isBuffer(input)) return decodeBuffer(input, name, encoderFor(opts.format, opts.fields), new Output(opts.out), counters, fail, opts.err);
+  if (Buffer.isBuffer(input)) return decodeBuffer(input, name, encoderFor(opts.format, opts.fields), new Output(opts.out), counters, fail, opts.err, syncStdoutFd(opts.out));
   const reader = new CaptureStreamReader(counters);
   const enc = encoderFor(opts.format, opts.fields);
   const out = new Output(opts.out);
@@ -215,7 +238,7 @@ async function finish(enc: Encoder, out: Output, counters: ReaderCounters, name:
 }
 
 /** A whole file in memory: parse in place, write ~1 MiB chunks as they fill. */
-async function decodeBuffer(buf: Buffer, name: string, enc: Encoder, out: Output, counters: ReaderCounters, fail: (m: string) => number, err: NodeJS.WritableStream): Promise<number> {
+async function decodeBuffer(buf: Buffer, name: string, enc: Encoder, out: Output, counters: ReaderCounters, fail: (m: string) => number, err: NodeJS.WritableStream, syncFd?: number): Promise<number> {
   if (buf.length < 4) return fail(`${name} is empty or too short to be a capture`);
   if (!detectCaptureFormat(buf)) return fail(`${name} is not a pcap or pcapng capture`);
   const p = new CaptureParser(counters);
@@ -236,7 +259,10 @@ async function decodeBuffer(buf: Buffer, name: string, enc: Encoder, out: Output
           });
         }
         off = p.consumed;
-        if (enc.pending() >= FLUSH_BYTES) await out.write(enc.chunk());
+        if (enc.pending() >= FLUSH_BYTES) {
+          if (syncFd !== undefined && enc.drainSync) enc.drainSync(syncFd);
+          else await out.write(enc.chunk());
+        }
       } else if (r === STEP_CONTINUE) {
         off = p.consumed;
       } else {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { decodeBatch, encodeBatch } from '../codec';
+import { decodeBatch, encodeBatch, PackedBatchBuilder } from '../codec';
 import { errorMessage, PoisonError, PcapflowError } from '../errors';
 import type { Logger } from '../logger';
 import type { Actor, ActorContext, Counter, KvStore, PluginDeclaration } from '../plugin';
@@ -42,6 +42,12 @@ class SimpleCounter implements Counter {
 
 /** Publishes in flight at once per actor (sources), bounding memory while keeping the pipe full. */
 const MAX_PUBLISHES_IN_FLIGHT = 32;
+/**
+ * A packed batch is published when it holds `batch` records or reaches this size, whichever
+ * comes first: NATS refuses messages over max_payload (1 MiB by default), and a refused publish
+ * would be retried forever.
+ */
+const MAX_PACKED_BATCH_BYTES = 768 * 1024;
 
 /**
  * One actor (one partition of one plugin instance): its mailbox (durable consumers), its output
@@ -54,6 +60,11 @@ export class ActorHost {
   private readonly subs: Subscription[] = [];
   private readonly counters = new Map<string, SimpleCounter>();
   private readonly pending = new Map<string, Map<string, Record<string, unknown>[]>>();
+  /** Source mode: per output and subject, a batch built from pre-packed records (codec PACKED_*). */
+  private readonly pendingPacked = new Map<string, Map<string, PackedBatchBuilder>>();
+  /** Average packed bytes per record, per output (sizes the next builder). */
+  private readonly packedRecordBytes = new Map<string, number>();
+  private emittedCounter?: SimpleCounter;
   private readonly inFlight = new Set<Promise<unknown>>();
   private publishError?: unknown;
   private readonly runId = randomBytes(6).toString('hex');
@@ -135,17 +146,55 @@ export class ActorHost {
     }
     if (this.o.checkRecords) this.checkRecord(this.outputSchemas.get(output), record, `output ${output}`);
     const subject = binding.template.render(record);
+    (this.emittedCounter ??= this.counter('emitted') as SimpleCounter).value++;
+    // Sources: records that carry their msgpack form are appended to the subject's message now.
+    if (!this.handling && PackedBatchBuilder.packedForm(record) && this.emitPacked(output, binding.batch, subject, record)) return;
     let bySubject = this.pending.get(output);
     if (!bySubject) { bySubject = new Map(); this.pending.set(output, bySubject); }
     let list = bySubject.get(subject);
-    if (!list) { list = []; bySubject.set(subject, list); }
+    if (!list) {
+      // keep per-subject order: a packed batch being built for this subject goes out first
+      const pb = this.pendingPacked.get(output)?.get(subject);
+      if (pb) { this.pendingPacked.get(output)!.delete(subject); this.publishPacked(output, subject, pb); }
+      list = [];
+      bySubject.set(subject, list);
+    }
     list.push(record);
-    this.counter('emitted').inc();
     // Sources publish full batches right away; handlers publish after they resolve.
     if (!this.handling && list.length >= binding.batch) {
       bySubject.delete(subject);
       this.publishAsync(subject, list);
     }
+  }
+
+  private emitPacked(output: string, batch: number, subject: string, record: Record<string, unknown>): boolean {
+    let bySubject = this.pendingPacked.get(output);
+    if (!bySubject) { bySubject = new Map(); this.pendingPacked.set(output, bySubject); }
+    let pb = bySubject.get(subject);
+    if (!pb) {
+      const list = this.pending.get(output)?.get(subject);
+      if (list) { this.pending.get(output)!.delete(subject); if (list.length) this.publishAsync(subject, list); }
+      pb = new PackedBatchBuilder(Math.min(MAX_PACKED_BATCH_BYTES + 4096, Math.ceil((this.packedRecordBytes.get(output) ?? 256) * batch * 1.1) + 1024));
+      bySubject.set(subject, pb);
+    }
+    if (!pb.add(record)) {
+      if (pb.count === 0) return false;
+      bySubject.delete(subject);
+      this.publishPacked(output, subject, pb);
+      return this.emitPacked(output, batch, subject, record);
+    }
+    if (pb.count >= batch || pb.size >= MAX_PACKED_BATCH_BYTES) {
+      bySubject.delete(subject);
+      this.publishPacked(output, subject, pb);
+    }
+    return true;
+  }
+
+  private publishPacked(output: string, subject: string, pb: PackedBatchBuilder): void {
+    if (pb.count === 0) return;
+    const data = pb.finish();
+    this.packedRecordBytes.set(output, data.length / pb.count);
+    this.publishData(subject, data);
   }
 
   private checkRecord(schema: z.ZodType | undefined, record: unknown, where: string): void {
@@ -157,8 +206,12 @@ export class ActorHost {
   }
 
   private publishAsync(subject: string, records: Record<string, unknown>[]): void {
+    this.publishData(subject, encodeBatch(records));
+  }
+
+  private publishData(subject: string, data: Uint8Array): void {
     const msgId = `${this.o.instance}.${this.o.partition.index}.${this.runId}.${++this.publishCounter}`;
-    const p = this.publishWithRetry(subject, encodeBatch(records), msgId)
+    const p = this.publishWithRetry(subject, data, msgId)
       .catch((e) => { this.publishError = e; })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -185,6 +238,10 @@ export class ActorHost {
   async flush(): Promise<void> {
     for (const [, bySubject] of this.pending) {
       for (const [subject, list] of bySubject) { if (list.length) this.publishAsync(subject, list); }
+      bySubject.clear();
+    }
+    for (const [output, bySubject] of this.pendingPacked) {
+      for (const [subject, pb] of bySubject) this.publishPacked(output, subject, pb);
       bySubject.clear();
     }
     while (this.inFlight.size) await Promise.race(this.inFlight);

@@ -64,6 +64,11 @@ interface Tables {
   prefix: Map<number, string>;
   /** 24-bit manuf OUI → short name. */
   manuf: Map<number, string>;
+  /** The top 24 bits of every `prefix` key: probes with ≥ 24 bits for any other OUI all miss. */
+  prefixHi: Set<number>;
+  /** The same for the top 16 and top 8 bits (probes with 16..23 and 8..15 bits). */
+  prefixHi16: Set<number>;
+  prefixHi8: Set<number>;
 }
 
 const DEFAULT_DIRS = ['/usr/share/wireshark', '/usr/local/share/wireshark', '/opt/homebrew/share/wireshark'];
@@ -96,8 +101,79 @@ function maskedKey(bytes: ArrayLike<number>, bits: number): number {
   return hi * 16777216 + lo;
 }
 
+function parseLineSlow(raw: string, isManuf: boolean, t: Tables): void {
+  const line = raw.replace(/#.*/, '');
+  const cols = line.split(/\t+| {2,}/).map((c) => c.trim()).filter((c) => c.length > 0);
+  if (cols.length < 2) return;
+  const spec = parseAddrSpec(cols[0]);
+  if (!spec) return;
+  const name = cols[1];
+  if (spec.bits === 48) t.exact.set(maskedKey(spec.bytes, 48), name);
+  else if (spec.bits === 24 && isManuf) t.manuf.set(maskedKey(spec.bytes, 24), name);
+  else t.prefix.set(maskedKey(spec.bytes, spec.bits), name);
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * A line "ADDR<TAB>Name[<TAB>…]" whose address is 3..6 two-digit hex groups joined by ':' or '-'
+ * (optionally "/bits"), parsed without regexes into `t`; false when the line needs the general
+ * parser (other address forms, '#' or double spaces, …), which gives the same result.
+ */
+function fastLine(text: string, pos: number, end: number, isManuf: boolean, t: Tables): boolean {
+  const tab = text.indexOf('\t', pos);
+  if (tab < 0 || tab >= end) return false;
+  const alen = tab - pos;
+  let groups = 0;
+  let hi = 0;
+  let lo = 0;
+  let i = pos;
+  for (;;) {
+    const a = hexVal(text.charCodeAt(i));
+    const b = hexVal(text.charCodeAt(i + 1));
+    if (a < 0 || b < 0 || i + 2 > tab) return false;
+    const v = (a << 4) | b;
+    if (groups < 3) hi = (hi << 8) | v; else lo = (lo << 8) | v;
+    groups++;
+    i += 2;
+    const c = text.charCodeAt(i);
+    if (i === tab || c === 47 /* / */) break;
+    if ((c !== 58 && c !== 45) || groups === 6) return false;
+    i++;
+  }
+  if (groups < 3) return false;
+  for (let g = groups; g < 6; g++) { if (g >= 3) lo <<= 8; }
+  let bits = groups * 8;
+  if (i < tab) {
+    // "/bits"
+    bits = 0;
+    for (let j = i + 1; j < tab; j++) {
+      const d = text.charCodeAt(j) - 48;
+      if (d < 0 || d > 9 || bits > 100) return false;
+      bits = bits * 10 + d;
+    }
+    if (tab - i < 2 || !(bits > 0 && bits <= 48)) return false;
+  } else if (alen <= 0) return false;
+  let ns = tab + 1;
+  while (ns < end && text.charCodeAt(ns) === 9) ns++;
+  let ne = text.indexOf('\t', ns);
+  if (ne < 0 || ne > end) ne = end;
+  const name = text.slice(ns, ne).trim();
+  if (name.length === 0 || name.includes('#') || name.includes('  ')) return false;
+  const key = maskedKey([hi >>> 16, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 16, (lo >>> 8) & 0xff, lo & 0xff], bits);
+  if (bits === 48) t.exact.set(key, name);
+  else if (bits === 24 && isManuf) t.manuf.set(key, name);
+  else t.prefix.set(key, name);
+  return true;
+}
+
 function loadTables(dir?: string): Tables {
-  const t: Tables = { exact: new Map(), prefix: new Map(), manuf: new Map() };
+  const t: Tables = { exact: new Map(), prefix: new Map(), manuf: new Map(), prefixHi: new Set(), prefixHi16: new Set(), prefixHi8: new Set() };
   const dirs = dir ? [dir] : DEFAULT_DIRS;
   const add = (file: string, isManuf: boolean): void => {
     let text: string;
@@ -106,16 +182,17 @@ function loadTables(dir?: string): Tables {
     } catch {
       return;
     }
-    for (const raw of text.split('\n')) {
-      const line = raw.replace(/#.*/, '');
-      const cols = line.split(/\t+| {2,}/).map((c) => c.trim()).filter((c) => c.length > 0);
-      if (cols.length < 2) continue;
-      const spec = parseAddrSpec(cols[0]);
-      if (!spec) continue;
-      const name = cols[1];
-      if (spec.bits === 48) t.exact.set(maskedKey(spec.bytes, 48), name);
-      else if (spec.bits === 24 && isManuf) t.manuf.set(maskedKey(spec.bytes, 24), name);
-      else t.prefix.set(maskedKey(spec.bytes, spec.bits), name);
+    // Start-up matters (`pcapflow decode` loads ~50k lines): the common lines are parsed by hand
+    // (fastLine); anything else takes the general path (parseLineSlow).
+    const n = text.length;
+    for (let pos = 0; pos < n;) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = n;
+      const c0 = text.charCodeAt(pos);
+      if (end > pos && c0 !== 35 /* # */) {
+        if (!fastLine(text, pos, end, isManuf, t)) parseLineSlow(text.slice(pos, end), isManuf, t);
+      }
+      pos = end + 1;
     }
   };
   for (const d of dirs) {
@@ -126,11 +203,25 @@ function loadTables(dir?: string): Tables {
       break;
     }
   }
+  for (const k of t.prefix.keys()) {
+    const hi = Math.floor(k / 16777216);
+    t.prefixHi.add(hi);
+    t.prefixHi16.add(hi >>> 8);
+    t.prefixHi8.add(hi >>> 16);
+  }
   return t;
 }
 
 function hex2(n: number): string {
   return HEX2[n & 0xff];
+}
+
+/**
+ * A sequential (flat) copy of a concatenated string: cached strings are read char by char on hot
+ * paths (record packing), which is much slower through V8's cons-string indirection.
+ */
+function flat(s: string): string {
+  return s.length > 12 ? Buffer.from(s, 'utf8').toString('utf8') : s;
 }
 
 /** Resolver with a per-address cache (resolution is hot in the ek formatter). */
@@ -151,11 +242,28 @@ export class MacResolver {
     const key = macKey(b, off);
     let r = this.cache.get(key);
     if (r === undefined) {
-      r = this.compute(b[off], b[off + 1], b[off + 2], b[off + 3], b[off + 4], b[off + 5]);
+      r = flat(this.compute(b[off], b[off + 1], b[off + 2], b[off + 3], b[off + 4], b[off + 5]));
       if (this.cache.size > 1_000_000) this.cache.clear();
       this.cache.set(key, r);
     }
     return r;
+  }
+
+  private readonly macs = new Map<number, string>();
+
+  /**
+   * `macToString` with a per-address cache: hot paths (records) get the same flat string for a
+   * repeated address instead of building (and later flattening) a new one per frame.
+   */
+  macString(b: Uint8Array, off = 0): string {
+    const key = macKey(b, off);
+    let s = this.macs.get(key);
+    if (s === undefined) {
+      s = flat(macToString(b, off));
+      if (this.macs.size > 1_000_000) this.macs.clear();
+      this.macs.set(key, s);
+    }
+    return s;
   }
 
   resolveString(mac: string): string {
@@ -173,24 +281,30 @@ export class MacResolver {
     const exact = t.exact.get(maskedKey(a, 48));
     if (exact !== undefined) return exact;
     let name: string | undefined;
-    for (let mask = 7; mask >= 0; mask--) {
-      if ((name = this.lookupPrefix(a, mask + 40))) return `${name}_${hex2(a5 & (0xff >> mask))}`;
-    }
-    for (let mask = 7; mask >= 0; mask--) {
-      if ((name = this.lookupPrefix(a, mask + 32))) return `${name}_${hex2(a4 & (0xff >> mask))}:${hex2(a5)}`;
-    }
-    for (let mask = 7; mask >= 0; mask--) {
-      if ((name = this.lookupPrefix(a, mask + 24))) return `${name}_${hex2(a3 & (0xff >> mask))}:${hex2(a4)}:${hex2(a5)}`;
-    }
     const oui = (a0 << 16) | (a1 << 8) | a2;
+    if (t.prefixHi.has(oui)) {
+      for (let mask = 7; mask >= 0; mask--) {
+        if ((name = this.lookupPrefix(a, mask + 40))) return `${name}_${hex2(a5 & (0xff >> mask))}`;
+      }
+      for (let mask = 7; mask >= 0; mask--) {
+        if ((name = this.lookupPrefix(a, mask + 32))) return `${name}_${hex2(a4 & (0xff >> mask))}:${hex2(a5)}`;
+      }
+      for (let mask = 7; mask >= 0; mask--) {
+        if ((name = this.lookupPrefix(a, mask + 24))) return `${name}_${hex2(a3 & (0xff >> mask))}:${hex2(a4)}:${hex2(a5)}`;
+      }
+    }
     name = t.manuf.get(oui * 16777216);
     if (name === undefined && (oui & 0x010000) !== 0) name = t.manuf.get((oui & 0xfeffff) * 16777216);
     if (name !== undefined) return `${name}_${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
-    for (let mask = 7; mask >= 0; mask--) {
-      if ((name = this.lookupPrefix(a, mask + 16))) return `${name}_${hex2(a2 & (0xff >> mask))}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+    if (t.prefixHi16.has((a0 << 8) | a1)) {
+      for (let mask = 7; mask >= 0; mask--) {
+        if ((name = this.lookupPrefix(a, mask + 16))) return `${name}_${hex2(a2 & (0xff >> mask))}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+      }
     }
-    for (let mask = 7; mask >= 0; mask--) {
-      if ((name = this.lookupPrefix(a, mask + 8))) return `${name}_${hex2(a1 & (0xff >> mask))}:${hex2(a2)}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+    if (t.prefixHi8.has(a0)) {
+      for (let mask = 7; mask >= 0; mask--) {
+        if ((name = this.lookupPrefix(a, mask + 8))) return `${name}_${hex2(a1 & (0xff >> mask))}:${hex2(a2)}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+      }
     }
     for (let mask = 7; mask > 0; mask--) {
       if ((name = this.lookupPrefix(a, mask))) return `${name}_${hex2(a0 & (0xff >> mask))}:${hex2(a1)}:${hex2(a2)}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;

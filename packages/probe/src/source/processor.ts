@@ -7,6 +7,7 @@ import { isWifiLinktype } from '../capture/linktypes';
 import { getMacResolver, type MacResolver } from '../oui';
 import { WifiDecoder } from '../wifi/decoder';
 import { toRecord, type WifiRecord } from '../wifi/record';
+import { hasFrameShape, MsgWriter, packFrameRecord } from '../wifi/pack';
 import { WiredDecoder } from '../wired/decoder';
 import { LINKTYPE } from '../wired/decode';
 import { toWiredRecord, type WiredRecord } from '../wired/record';
@@ -95,6 +96,10 @@ export class PacketProcessor {
   private readonly cEmitFrames: Counter;
   private readonly cEmitWired: Counter;
   private readonly cSkipped: Counter;
+  /** Frame records get their msgpack form attached at emit time (the runtime's pre-packed fast path). */
+  private readonly packer = new MsgWriter();
+  /** undefined until the first frame record's shape is checked against the packer's key list. */
+  private packFrames: boolean | undefined;
   /** Records emitted since the last `takeEmitted()` (the source awaits `ctx.ready()` every ~1000). */
   emittedSinceReady = 0;
 
@@ -143,6 +148,7 @@ export class PacketProcessor {
       rec.capture = this.capture;
       rec.sa_local = fr.sa >= 0 ? (buf[fr.sa] & 2) === 2 : null;
       if (this.opts.keepRaw) rec.raw = buf.slice(off, off + capLen);
+      this.pack(rec);
       this.emit('frames', rec as unknown as Record<string, unknown>);
       this.cEmitFrames.inc();
       this.emittedSinceReady++;
@@ -185,11 +191,17 @@ export class PacketProcessor {
         wr.capture = this.capture;
         wr.sa_local = fr.sa >= 0 ? (inner[fr.sa] & 2) === 2 : null;
         if (this.opts.keepRaw) wr.raw = inner.slice();
+        this.pack(wr);
         this.emit('frames', wr as unknown as Record<string, unknown>);
         this.cEmitFrames.inc();
         this.emittedSinceReady++;
       }
     }
+  }
+
+  private pack(rec: FrameRecord): void {
+    if (this.packFrames === undefined) this.packFrames = hasFrameShape(rec);
+    if (this.packFrames) packFrameRecord(rec, this.packer);
   }
 
   /** Emit an already-typed record (tshark-ek source). */

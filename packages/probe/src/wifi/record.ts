@@ -2,7 +2,7 @@
 // decode loop so that consumers that only need a few fields (or the ek line) pay nothing here.
 
 import type { WifiFrame } from './decoder';
-import { getMacResolver, MacResolver, macToString } from '../oui';
+import { getMacResolver, MacResolver } from '../oui';
 import { asciiJson } from '../ek/wifi';
 
 export interface VendorIe {
@@ -98,7 +98,7 @@ function ouiHex(oui: number): string {
 
 export function toRecord(fr: WifiFrame, resolver: MacResolver = getMacResolver()): WifiRecord {
   const b = fr.buf;
-  const mac = (o: number): string | null => (o >= 0 ? macToString(b, o) : null);
+  const mac = (o: number): string | null => (o >= 0 ? resolver.macString(b, o) : null);
   const res = (o: number): string | null => (o >= 0 ? resolver.resolve(b, o) : null);
   let ssid: string | null = null;
   let ssidHex: string | null = null;
