@@ -1,19 +1,9 @@
 // Partitioned aggregation: with instances: 3 each partition owns a disjoint set of keys, and the
 // union of their tables equals the table of one instance (and values computed here).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { partitionOf } from '@pcapflow/core';
 import { startNatsServer, startTestPipeline, type NatsServerHandle } from '@pcapflow/core/testkit';
 import { queryTable } from '../src';
-
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-aggregate-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/aggregate', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/aggregate');\n");
-  return dir;
-}
+import { wrapperPlugin } from './helpers/wrapper-plugin';
 
 let nats: NatsServerHandle;
 let use: string;

@@ -1,20 +1,8 @@
 // The aggregate plugin in real topologies on the embedded transport: split, filter, project,
 // aggregate (changelog + table), and config errors that point into the YAML.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { startTestPipeline, type TestPipeline } from '@pcapflow/core/testkit';
 import plugin, { queryLocal } from '../src';
-
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
-
-/** A local plugin package re-exporting the sources (jest maps @pcapflow/aggregate to src), so no build is needed. */
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-aggregate-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/aggregate', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/aggregate');\n");
-  return dir;
-}
+import { wrapperPlugin } from './helpers/wrapper-plugin';
 
 let use: string;
 beforeAll(() => { use = JSON.stringify(wrapperPlugin()); });

@@ -1,20 +1,14 @@
 // Pull queries over NATS request/reply (scatter/gather over partitions), over HTTP, through the
 // `pcapflow query` command function, and push queries with `pcapflow tail`.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { startNatsServer, startTestPipeline, type NatsServerHandle } from '@pcapflow/core/testkit';
 import { queryTable, queryHttp, formatRows, type AggregateActor } from '../src';
 import { queryCommand, tailCommand } from '../src/cli-commands';
+import { wrapperPlugin } from './helpers/wrapper-plugin';
 
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-aggregate-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/aggregate', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/aggregate');\n");
-  return dir;
-}
 const sink = () => { const chunks: string[] = []; const w = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } }); return { w, text: () => chunks.join('') }; };
 
 let nats: NatsServerHandle;

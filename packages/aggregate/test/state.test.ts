@@ -1,20 +1,10 @@
 // Exactly-once table state. (1) The commit protocol against a KV that "crashes" after any number of
 // puts; (2) a real nats-server topology whose aggregator is killed (connection dropped without
 // draining, like kill -9) again and again mid-run: the final table equals values computed here.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { encodeValue, decodeValue, type KvStore } from '@pcapflow/core';
 import { startNatsServer, startTestPipeline, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
 import { Aggregator, AppliedSeqs, TableStore, queryTable, stateBucket, type AggregationSpec } from '../src';
-
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-aggregate-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/aggregate', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/aggregate');\n");
-  return dir;
-}
+import { wrapperPlugin } from './helpers/wrapper-plugin';
 
 /** An in-memory KV whose puts start failing after `budget` operations (a process dying mid-commit). */
 class CrashingKv implements KvStore {
