@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
+import { sleep, timedOutWaiting } from './wait';
 
 /**
  * A throw-away MariaDB server for tests: Debian's mariadb-install-db + mariadbd on a free port
@@ -26,21 +27,6 @@ export interface MariadbServer {
 function findBinary(names: string[], dirs: string[]): string | undefined {
   for (const d of dirs) for (const n of names) if (fs.existsSync(path.join(d, n))) return path.join(d, n);
   return undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** True when `p` did not settle within `ms`; the timer is cleared so it never holds the process open. */
-async function timedOutWaiting(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)));
-  try {
-    return await Promise.race([p.then(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Resolves true when something on host:port sends a MySQL handshake (protocol version 10). */

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
+import { sleep, timedOutWaiting } from './wait';
 
 /**
  * A throw-away PostgreSQL server for tests: Debian's PostgreSQL binaries (initdb + postgres) on a
@@ -96,21 +97,6 @@ function osUserIds(user: string): { uid: number; gid: number } {
     throw new Error(`running as root but OS user "${user}" does not exist; install the postgresql package (apt-get install postgresql) or run the tests as a normal user`);
   }
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** True when `p` did not settle within `ms`; the timer is cleared so it never holds the process open. */
-async function timedOutWaiting(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)));
-  try {
-    return await Promise.race([p.then(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function tail(file: string, n = 30): string {
