@@ -58,6 +58,10 @@ export const configSchema = z.strictObject({
   exclude: z.array(identifier).default([]).describe('record fields never written (e.g. internal fields)').meta({ examples: [['_key']] }),
   idempotency_column: identifier.default('_pcapflow_id')
     .describe('insert mode: a text column holding "<stream>:<seq>:<index>" of each record, with a unique index, so a redelivered message never duplicates rows'),
+  version_column: identifier.default('_pcapflow_version')
+    .describe('upsert mode: a bigint column holding the stream sequence of the input message that last changed the row'),
+  version_check: z.enum(['redelivered', 'always', 'off']).default('redelivered')
+    .describe('upsert mode: when a row holding a higher version is kept instead of overwritten (or deleted). redelivered: for redelivered messages (an ack lost after the write: the older change never overwrites a newer one); always: for every message (also a consumer replaying the stream); off: no version column'),
   batch: z.strictObject({
     values_rows: z.number().int().positive().default(500).describe('rows per multi-row INSERT … VALUES statement'),
     copy_threshold: z.number().int().nonnegative().default(2000)
@@ -85,7 +89,7 @@ While the database is unreachable the message is held and retried with backoff; 
 rejects go to the dead-letter subject with the database error. Without \`url\` it writes to an
 embedded PostgreSQL (PGlite) directory, so a demo needs no server.
 
-Metrics: rows_written, rows_rejected, rows_merged, writes, copy_merges, values_statements,
+Metrics: rows_written, rows_rejected, rows_merged, rows_stale, writes, copy_merges, values_statements,
 reconnects, outages, retries, deletes.`;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -118,6 +122,7 @@ export const plugin = definePlugin({
   outputs: [],
   create(ctx: ActorContext, config: PostgresSinkConfig): Actor {
     const key = config.key ?? (config.mode === 'upsert' ? ['_key'] : undefined);
+    const versionColumn = config.mode === 'upsert' && config.version_check !== 'off' ? config.version_column : undefined;
     const exclude = new Set(config.exclude.filter((f) => !key?.includes(f)));
     const dataDir = config.url ? undefined : path.resolve(config.data_dir);
     // PGlite creates the directory itself but not its parents (./pcapflow-data on a first run).
@@ -138,6 +143,7 @@ export const plugin = definePlugin({
         evolve: config.evolve,
         timestampFields: config.timestamp_fields,
         idempotencyColumn: config.mode === 'insert' ? config.idempotency_column : undefined,
+        versionColumn,
       },
       valuesBatchRows: config.batch.values_rows,
       copyThreshold: config.batch.copy_threshold,
@@ -153,6 +159,7 @@ export const plugin = definePlugin({
       outages: ctx.counter('outages'),
       retries: ctx.counter('retries'),
       deletes: ctx.counter('deletes'),
+      stale: ctx.counter('rows_stale'),
     };
     /** Set while the database is unreachable: when it started and the last error. */
     let outage: { since: number; error: string } | undefined;
@@ -210,7 +217,19 @@ export const plugin = definePlugin({
     function tally(r: WriteResult): void {
       c.written.inc(r.written);
       c.merged.inc(r.merged);
+      c.stale.inc(r.stale);
       c.writes.inc();
+    }
+
+    /**
+     * A changelog's version: the stream sequence of the message (monotonic per stream, so per key:
+     * a key's changes are published in order). Compared only when version_check says so: sequence
+     * numbers restart when a stream is recreated (and on every run of the embedded transport),
+     * where a first delivery must still overwrite what an earlier stream wrote.
+     */
+    function versioning(batch: InputBatch): { version?: number; onlyIfNewer?: boolean } {
+      if (!versionColumn) return {};
+      return { version: batch.seq, onlyIfNewer: config.version_check === 'always' || batch.deliveryCount > 1 };
     }
 
     async function writeRecords(batch: InputBatch, records: readonly Record<string, unknown>[], indexes: readonly number[]): Promise<void> {
@@ -219,26 +238,16 @@ export const plugin = definePlugin({
         ? records.map((r) => { const o: Record<string, unknown> = {}; for (const k in r) if (!exclude.has(k)) o[k] = r[k]; return o; })
         : records;
       const ids = config.mode === 'insert' ? indexes.map((i) => `${batch.stream}:${batch.seq}:${i}`) : undefined;
-      const result = await withOutageRetry(() => writer.write(rows, { ids }));
+      const result = await withOutageRetry(() => writer.write(rows, { ids, ...versioning(batch) }));
       tally(result);
       await deadLetterRejected(result.rejected, records);
     }
 
-    async function deleteKeys(records: readonly Record<string, unknown>[]): Promise<void> {
+    async function deleteKeys(batch: InputBatch, records: readonly Record<string, unknown>[], indexes: readonly number[]): Promise<void> {
       if (!key) return;
-      const target = (config.schema ? `${quote(config.schema)}.` : '') + quote(config.table);
-      for (const r of records) {
-        if (key.some((k) => r[k] === undefined || r[k] === null)) continue;
-        const where = key.map((k, i) => `${quote(k)}::text = $${i + 1}`).join(' AND ');
-        try {
-          await withOutageRetry(() => writer.query(`DELETE FROM ${target} WHERE ${where}`, key.map((k) => String(r[k]))));
-          c.deletes.inc();
-        } catch (e) {
-          // The table may not exist yet (nothing was ever written): nothing to delete.
-          if ((e as { code?: string }).code === '42P01') continue;
-          throw e;
-        }
-      }
+      const r = await withOutageRetry(() => writer.deleteKeys(records, versioning(batch)));
+      c.deletes.inc(r.deleted);
+      await deadLetterRejected(r.rejected.map((x) => ({ ...x, index: indexes[x.index] })), batch.records);
     }
 
     async function handle(batch: InputBatch): Promise<void> {
@@ -253,7 +262,7 @@ export const plugin = definePlugin({
       const flush = async () => { await writeRecords(batch, run, runIdx); run = []; runIdx = []; };
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
-        if (isDeletion(r)) { await flush(); await deleteKeys([r]); }
+        if (isDeletion(r)) { await flush(); await deleteKeys(batch, [r], [i]); }
         else { run.push(r); runIdx.push(i); }
       }
       await flush();
@@ -294,7 +303,3 @@ export const plugin = definePlugin({
     };
   },
 });
-
-function quote(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}

@@ -54,7 +54,7 @@ function names(): Names {
   return { pre, table: `t_${pre}`, stream: `${pre.toUpperCase()}_IN`, dlqStream: `${pre.toUpperCase()}_DLQ` };
 }
 
-function topology(nm: Names, config: Record<string, unknown>, opts: { instance?: string; consumer?: string } = {}): string {
+function topology(nm: Names, config: Record<string, unknown>, opts: { instance?: string; consumer?: string; input?: string } = {}): string {
   return `
 streams:
   ${nm.stream}: { subjects: ["${nm.pre}.in.>"], storage: file }
@@ -65,7 +65,7 @@ instances:
     version: "^${PKG.version}"
     config: ${JSON.stringify(config)}
     inputs:
-      in: "${nm.pre}.in.>"
+      in: "${opts.input ?? `${nm.pre}.in.>`}"
     dead_letter: "${nm.pre}.dlq"
 ${opts.consumer ? `    consumer: ${opts.consumer}\n` : ''}`;
 }
@@ -81,6 +81,15 @@ function changelog(i: number, version = 0): Record<string, unknown> {
 
 function sink(p: TestPipeline, instance = 'sink'): Record<string, number> {
   return p.runtime.actors.find((a) => a.name === instance)!.health().metrics as Record<string, number>;
+}
+
+/** Wait for a condition the pipeline reaches asynchronously (a generous bound, not a timing check). */
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Read a whole stream (messages with headers) from the start. */
@@ -105,8 +114,9 @@ describe('config', () => {
     expect(c).toMatchObject({
       data_dir: './pcapflow-data/pg', mode: 'upsert', create_table: true, evolve: true,
       ssl: false, batch: { values_rows: 500, copy_threshold: 2000, copy_rows: 20000 }, retry: { initial: 250, max: 30_000 },
-      idempotency_column: '_pcapflow_id',
+      idempotency_column: '_pcapflow_id', version_column: '_pcapflow_version', version_check: 'redelivered',
     });
+    expect(configSchema.safeParse({ table: 't', version_check: 'never' }).success).toBe(false);
     expect(configSchema.parse({ table: 't', retry: { initial: '1s', max: '1m' } }).retry).toEqual({ initial: 1000, max: 60_000 });
     expect(configSchema.safeParse({ table: 't', url: 'mysql://x' }).success).toBe(false);
     expect(configSchema.parse({ table: 't', url: '' }).url).toBeUndefined(); // ${PG_URL:-} with PG_URL unset
@@ -235,6 +245,113 @@ describe('sink-postgres on nats-server + PostgreSQL', () => {
     await p.drain();
     await p.stop();
     expect(await sql(`SELECT _key, n FROM ${nm.table} ORDER BY _key`)).toEqual([{ _key: 'b', n: 4 }, { _key: 'c', n: 3 }]);
+  });
+});
+
+describe('versions: an older change never overwrites a newer one', () => {
+  test('a message redelivered after its write (handler failed after the write, as with a lost ack) does not overwrite a newer change', async () => {
+    const nm = names();
+    await sql(`CREATE TABLE ${nm.table} (_key text PRIMARY KEY, n text)`);
+    // The database fails the message after its first statement: a trigger raising a (non-data) error for key "fail".
+    await sql(`CREATE FUNCTION ${nm.table}_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW._key = 'fail' THEN RAISE EXCEPTION 'refused' USING ERRCODE = 'P0001'; END IF; RETURN NEW; END $$`);
+    await sql(`CREATE TRIGGER fail BEFORE INSERT ON ${nm.table} FOR EACH ROW EXECUTE FUNCTION ${nm.table}_fail()`);
+    const p = await start(topology(nm, { url: pg.url, table: nm.table }, { consumer: '{ max_deliver: 2, backoff: [3000] }' }));
+    // Change A: k=A is written by the first statement (the deletion splits the message), then the handler fails.
+    await p.feed(`${nm.pre}.in.a`, [{ _key: 'k', n: 'A' }, { _key: 'gone', _deleted: true }, { _key: 'fail', n: 'x' }]);
+    await waitFor('the first delivery of A to fail', () => (sink(p).failed ?? 0) >= 1);
+    expect(await sql(`SELECT n, _pcapflow_version AS v FROM ${nm.table}`)).toEqual([{ n: 'A', v: 1 }]);
+    // Change B of the same key, applied while A waits for its redelivery (backoff 3 s).
+    await p.feed(`${nm.pre}.in.b`, [{ _key: 'k', n: 'B' }]);
+    await waitFor('B to be written', async () => (await sql<{ n: string }>(`SELECT n FROM ${nm.table}`))[0]?.n === 'B');
+    // A's second delivery fails the same way and is dead-lettered (max_deliver 2).
+    await waitFor('A to be redelivered and dead-lettered', () => (sink(p).dead_lettered ?? 0) >= 1);
+    const metrics = sink(p);
+    await p.stop();
+    expect(await sql(`SELECT _key, n, _pcapflow_version AS v FROM ${nm.table}`)).toEqual([{ _key: 'k', n: 'B', v: 2 }]);
+    // The redelivered A was compared against B (not merely redelivered before B).
+    expect(metrics.rows_stale).toBe(1);
+    expect(metrics.failed).toBe(2);
+  }, 60_000);
+
+  test('version_check "always": a consumer replaying old messages leaves newer rows; the default re-applies them', async () => {
+    const nm = names();
+    const base = { url: pg.url, table: nm.table, key: ['device'] };
+    const p = await start(topology(nm, { ...base, version_check: 'always' }));
+    await p.feed(`${nm.pre}.in.a`, [{ device: 'k', n: 'A' }, { device: 'j', n: 'A' }]);
+    await p.feed(`${nm.pre}.in.b`, [{ device: 'k', n: 'B' }]);
+    await p.drain();
+    await p.stop();
+    // Another durable consumer replays only message A (a first delivery: deliveryCount 1).
+    const replay = await start(topology(nm, { ...base, version_check: 'always' }, { instance: 'replay', input: `${nm.pre}.in.a` }));
+    await replay.drain();
+    const m = sink(replay, 'replay');
+    await replay.stop();
+    expect(m).toMatchObject({ rows_written: 2, rows_stale: 1 });
+    expect(await sql(`SELECT device, n, _pcapflow_version AS v FROM ${nm.table} ORDER BY device`)).toEqual([
+      { device: 'j', n: 'A', v: 1 },
+      { device: 'k', n: 'B', v: 2 },
+    ]);
+    // Default (redelivered): a first delivery always applies, so a replay re-applies history in order.
+    const replay2 = await start(topology(nm, base, { instance: 'replay2', input: `${nm.pre}.in.a` }));
+    await replay2.drain();
+    await replay2.stop();
+    expect(await sql(`SELECT device, n FROM ${nm.table} ORDER BY device`)).toEqual([{ device: 'j', n: 'A' }, { device: 'k', n: 'A' }]);
+  });
+
+  test('deletions carry the guard too, and match timestamp keys by value', async () => {
+    const nm = names();
+    const config = { url: pg.url, table: nm.table, key: ['device', 'day'], timestamp_fields: ['day'], version_check: 'always' };
+    const p = await start(topology(nm, config));
+    const day = Date.UTC(2024, 4, 1);
+    await p.feed(`${nm.pre}.in.a`, [{ device: 'x', day, n: 1 }, { device: 'y', day, n: 1 }]);
+    await p.feed(`${nm.pre}.in.del`, [{ device: 'x', day, _deleted: true }, { device: 'y', day, _deleted: true }]);
+    await p.feed(`${nm.pre}.in.b`, [{ device: 'x', day, n: 3 }]);
+    await p.drain();
+    const m = sink(p);
+    await p.stop();
+    expect(m.deletes).toBe(2);
+    expect(await sql(`SELECT device, n, _pcapflow_version AS v FROM ${nm.table} ORDER BY device`)).toEqual([{ device: 'x', n: 3, v: 3 }]);
+    // The deletion message replayed after the newer upsert of x: x stays.
+    const replay = await start(topology(nm, config, { instance: 'old_delete', input: `${nm.pre}.in.del` }));
+    await replay.drain();
+    await replay.stop();
+    expect(await sql(`SELECT device, n FROM ${nm.table} ORDER BY device`)).toEqual([{ device: 'x', n: 3 }]);
+  });
+
+  test('a new stream (sequence numbers from 1 again) still updates rows written from an older one', async () => {
+    const nm = names();
+    const config = { url: pg.url, table: nm.table, key: ['device'] };
+    const p = await start(topology(nm, config));
+    for (let m = 0; m < 5; m++) await p.feed(`${nm.pre}.in.r`, [{ device: 'x', run: 1, m }]);
+    await p.drain();
+    await p.stop();
+    // A fresh nats-server: the same stream name starts again at sequence 1 (as after deleting and recreating it).
+    const nats2 = await startNatsServer();
+    try {
+      const p2 = await start(topology(nm, config), nats2.url);
+      await p2.feed(`${nm.pre}.in.r`, [{ device: 'x', run: 2, m: 0 }]);
+      await p2.drain();
+      await p2.stop();
+    } finally {
+      await nats2.stop();
+    }
+    expect(await sql(`SELECT device, run, m, _pcapflow_version AS v FROM ${nm.table}`)).toEqual([{ device: 'x', run: 2, m: 0, v: 1 }]);
+  }, 60_000);
+});
+
+describe('sink-postgres: values the column cannot hold', () => {
+  test('an over-long value for a varchar(n) column is dead-lettered with 22001, never truncated', async () => {
+    const nm = names();
+    await sql(`CREATE TABLE ${nm.table} (device text PRIMARY KEY, code varchar(3))`);
+    const p = await start(topology(nm, { url: pg.url, table: nm.table, key: ['device'] }));
+    await p.feed(`${nm.pre}.in.v`, [{ device: 'a', code: 'abc' }, { device: 'b', code: 'abcd' }, { device: 'c', code: 'x' }]);
+    await p.drain();
+    const dlq = await readMessages(p, nm.dlqStream, `${nm.pre}.dlq`, 1);
+    await p.stop();
+    expect(await sql(`SELECT device, code FROM ${nm.table} ORDER BY device`)).toEqual([{ device: 'a', code: 'abc' }, { device: 'c', code: 'x' }]);
+    expect(dlq.map((m) => m.records)).toEqual([[{ device: 'b', code: 'abcd' }]]);
+    expect(dlq[0]!.headers['Pcapflow-Error']).toMatch(/\[22001\] value too long for type character varying\(3\)/);
   });
 });
 

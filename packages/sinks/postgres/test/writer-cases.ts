@@ -38,7 +38,7 @@ export function writerCases(connection: () => Partial<PostgresWriterOptions>): v
         ie: { vendor: 'Apple', oui: '00:17:f2' }, nested: [[1, 2], [3]], empty: [], nothing: null,
       },
     ]);
-    expect(res).toEqual({ written: 1, affected: 1, merged: 0, rejected: [] });
+    expect(res).toEqual({ written: 1, affected: 1, merged: 0, stale: 0, rejected: [] });
     expect(await columnTypes(w, 'devices')).toEqual({
       mac: 'text', frames: 'bigint', rssi: 'double precision', randomized: 'boolean', ssids: 'text[]',
       channels: 'bigint[]', weights: 'double precision[]', last_seen: 'timestamp with time zone',
@@ -162,7 +162,7 @@ export function writerCases(connection: () => Partial<PostgresWriterOptions>): v
     const ids = ['probe:41:0', 'probe:41:1', 'probe:41:2'];
     expect((await w.write(batch, { ids })).affected).toBe(3);
     const again = await w.write(batch, { ids });
-    expect(again).toEqual({ written: 3, affected: 0, merged: 0, rejected: [] });
+    expect(again).toEqual({ written: 3, affected: 0, merged: 0, stale: 0, rejected: [] });
     // Partly overlapping redelivery (a larger batch after a crash).
     await w.write([...batch, { mac: 'c', ssid: 'x' }], { ids: [...ids, 'probe:42:0'] });
     expect(await w.query('SELECT _pcapflow_id, mac, ssid FROM events ORDER BY _pcapflow_id')).toEqual([
@@ -242,6 +242,107 @@ export function writerCases(connection: () => Partial<PostgresWriterOptions>): v
     expect(err).toBeInstanceOf(PcapflowError);
     expect((err as PcapflowError).code).toBe('PCAPFLOW_SINK');
     expect((err as PcapflowError).hint).toBe('create the table, or set createTable: true');
+  });
+
+  it('rejects over-long values (varchar(n), char(n), varchar(n)[], a domain) with 22001 instead of truncating them', async () => {
+    const w = writer({ table: 'lengths' }, { copyThreshold: 0 });
+    await w.query('DROP DOMAIN IF EXISTS code3');
+    await w.query('CREATE DOMAIN code3 AS varchar(3)');
+    await w.query(`CREATE TABLE lengths (mac text PRIMARY KEY, v varchar(3), c char(2), tags varchar(3)[], d code3, amount numeric(5,2))`);
+    const records: Record<string, unknown>[] = [
+      { mac: 'ok', v: 'abc', c: 'xy', tags: ['a', 'bcd'], d: 'def', amount: 1.5 },
+      { mac: 'v', v: 'abcd' },
+      { mac: 'c', c: 'xyz' },
+      { mac: 'tags', tags: ['ok', 'long'] },
+      { mac: 'd', d: 'defg' },
+      { mac: 'ok2', v: 'a', amount: 999.99 },
+    ];
+    const res = await w.write(records);
+    expect(res.rejected.map((r) => [r.index, r.code, r.error])).toEqual([
+      [1, '22001', 'value too long for type character varying(3)'],
+      [2, '22001', 'value too long for type character(2)'],
+      [3, '22001', 'value too long for type character varying(3)'],
+      [4, '22001', 'value too long for type character varying(3)'],
+    ]);
+    expect(res.written).toBe(2);
+    expect(await w.query(`SELECT mac, v, c, tags, d, amount::text AS amount FROM lengths ORDER BY mac`)).toEqual([
+      { mac: 'ok', v: 'abc', c: 'xy', tags: ['a', 'bcd'], d: 'def', amount: '1.50' },
+      { mac: 'ok2', v: 'a', c: null, tags: null, d: null, amount: '999.99' },
+    ]);
+    // An upsert of an existing key is checked the same way.
+    const again = await w.write([{ mac: 'ok', v: 'wxyz' }]);
+    expect(again.rejected.map((r) => r.code)).toEqual(['22001']);
+    expect(await w.query(`SELECT v FROM lengths WHERE mac = 'ok'`)).toEqual([{ v: 'abc' }]);
+  });
+
+  it('stores bytes as bytea', async () => {
+    const w = writer({ table: 'bytes' });
+    await w.write([{ mac: 'a', raw: Buffer.from([0, 1, 254, 255]) }]);
+    await w.write([{ mac: 'b', raw: new Uint8Array([7]) }]);
+    expect(await columnTypes(w, 'bytes')).toEqual({ mac: 'text', raw: 'bytea' });
+    expect(await w.query(`SELECT mac, encode(raw, 'hex') AS hex FROM bytes ORDER BY mac`)).toEqual([
+      { mac: 'a', hex: '0001feff' },
+      { mac: 'b', hex: '07' },
+    ]);
+  });
+
+  it('version column: with onlyIfNewer an older change never overwrites (or deletes) a newer one', async () => {
+    const w = writer({ table: 'versioned', versionColumn: '_pcapflow_version' });
+    // Change A (version 1) applied, its ack lost; change B (version 2) applied; A redelivered.
+    await w.write([{ mac: 'k', n: 'A' }, { mac: 'other', n: 'A' }], { version: 1 });
+    await w.write([{ mac: 'k', n: 'B' }], { version: 2 });
+    const redelivered = await w.write([{ mac: 'k', n: 'A' }, { mac: 'other', n: 'A' }], { version: 1, onlyIfNewer: true });
+    expect(redelivered).toEqual({ written: 2, affected: 1, merged: 0, stale: 1, rejected: [] });
+    expect(await w.query('SELECT mac, n, _pcapflow_version AS v FROM versioned ORDER BY mac')).toEqual([
+      { mac: 'k', n: 'B', v: 2 },
+      { mac: 'other', n: 'A', v: 1 },
+    ]);
+    expect(await columnTypes(w, 'versioned')).toMatchObject({ _pcapflow_version: 'bigint' });
+    // The same version again is applied (one message may write a key in several statements).
+    expect((await w.write([{ mac: 'k', n: 'B2' }], { version: 2, onlyIfNewer: true })).stale).toBe(0);
+    // A row without a version (written before versioning) never blocks.
+    await w.query(`INSERT INTO versioned (mac, n) VALUES ('legacy', 'old')`);
+    expect((await w.write([{ mac: 'legacy', n: 'new' }], { version: 1, onlyIfNewer: true })).stale).toBe(0);
+    // Without onlyIfNewer the write wins whatever the stored version (a new stream's first delivery).
+    await w.write([{ mac: 'other', n: 'C' }], { version: 0 });
+    expect(await w.query(`SELECT mac, n, _pcapflow_version AS v FROM versioned WHERE mac IN ('k', 'legacy', 'other') ORDER BY mac`)).toEqual([
+      { mac: 'k', n: 'B2', v: 2 },
+      { mac: 'legacy', n: 'new', v: 1 },
+      { mac: 'other', n: 'C', v: 0 },
+    ]);
+    // Deletes: an older deletion leaves a newer row; a deletion of the same or a newer version removes it.
+    expect(await w.deleteKeys([{ mac: 'k' }], { version: 1, onlyIfNewer: true })).toEqual({ deleted: 0, rejected: [] });
+    expect(await w.deleteKeys([{ mac: 'k' }], { version: 2, onlyIfNewer: true })).toEqual({ deleted: 1, rejected: [] });
+    expect(await w.deleteKeys([{ mac: 'other' }], { version: 0 })).toEqual({ deleted: 1, rejected: [] });
+    expect(await w.query('SELECT mac FROM versioned ORDER BY mac')).toEqual([{ mac: 'legacy' }]);
+  });
+
+  it('version guard in a batch large enough for COPY + merge (server) or VALUES (embedded)', async () => {
+    const w = writer({ table: 'versioned_big', versionColumn: 'ver' }, { copyThreshold: 10 });
+    const rows = (tag: string) => Array.from({ length: 40 }, (_, i) => ({ mac: `m${i}`, tag }));
+    await w.write(rows('old'), { version: 10 });
+    await w.write(rows('new').slice(0, 20), { version: 11 });
+    const res = await w.write(rows('old'), { version: 10, onlyIfNewer: true });
+    expect(res).toMatchObject({ written: 40, affected: 20, stale: 20, rejected: [] });
+    expect(await w.query('SELECT tag, count(*)::int AS n, min(ver)::int AS v FROM versioned_big GROUP BY tag ORDER BY tag')).toEqual([
+      { tag: 'new', n: 20, v: 11 },
+      { tag: 'old', n: 20, v: 10 },
+    ]);
+  });
+
+  it('deletes by key values read as the key columns\' types (timestamp keys), rejecting unreadable ones', async () => {
+    const w = writer({ table: 'del_ts', key: ['mac', 'day'], timestampFields: ['day'] });
+    await w.write([
+      { mac: 'a', day: Date.UTC(2024, 0, 1), n: 1 },
+      { mac: 'a', day: Date.UTC(2024, 0, 2), n: 2 },
+    ]);
+    expect(await w.deleteKeys([{ mac: 'a', day: Date.UTC(2024, 0, 1) }])).toEqual({ deleted: 1, rejected: [] });
+    const bad = await w.deleteKeys([{ mac: 'a', day: 'not a time' }, { mac: 'a' }]);
+    expect(bad.deleted).toBe(0);
+    expect(bad.rejected.map((r) => [r.index, r.code])).toEqual([[0, '22007'], [1, undefined]]);
+    expect(await w.query('SELECT mac, n FROM del_ts')).toEqual([{ mac: 'a', n: 2 }]);
+    // No table yet: nothing to delete.
+    expect(await writer({ table: 'del_absent' }).deleteKeys([{ mac: 'x' }])).toEqual({ deleted: 0, rejected: [] });
   });
 
   it('recovers when the table is dropped behind its back', async () => {

@@ -46,7 +46,7 @@ describe('PostgresWriter on PostgreSQL (node-postgres)', () => {
         expect(w.stats.copyMerges).toBe(0);
         const clean = Array.from({ length: 30 }, (_, i) => ({ mac: `c${i}`, n: i, ssids: ['x\ty', `q"${i}`, null], ts: '2024-05-01T00:00:00Z', note: 'é\r\n' }));
         const res2 = await w.write(clean);
-        expect(res2).toEqual({ written: 30, affected: 30, merged: 0, rejected: [] });
+        expect(res2).toEqual({ written: 30, affected: 30, merged: 0, stale: 0, rejected: [] });
         expect(w.stats.copyMerges).toBe(1);
         expect(await w.query(`SELECT n, ssids, ts, note FROM copied WHERE mac = 'c29'`)).toEqual([
           { n: 29, ssids: ['x\ty', 'q"29', null], ts: new Date('2024-05-01T00:00:00Z'), note: 'é\r\n' },
@@ -55,6 +55,22 @@ describe('PostgresWriter on PostgreSQL (node-postgres)', () => {
         await w.write(clean.map((r) => ({ ...r, n: r.n + 100 })));
         expect(w.stats.copyMerges).toBe(2);
         expect(await w.query(`SELECT count(*)::int AS c, min(n)::int AS lo FROM copied WHERE mac LIKE 'c%'`)).toEqual([{ c: 30, lo: 100 }]);
+      } finally {
+        await w.close();
+      }
+    });
+  });
+
+  describe('COPY + merge and over-long values', () => {
+    it('rejects an over-long varchar(n) value with 22001 (COPY input, like a plain INSERT) and writes the rest', async () => {
+      const w = new PostgresWriter({ url: pg.url, copyThreshold: 5, table: { table: 'copy_len', key: ['k'], mode: 'upsert', createTable: false, evolve: false } });
+      try {
+        await w.query('CREATE TABLE copy_len (k text PRIMARY KEY, v varchar(3))');
+        const rows = Array.from({ length: 20 }, (_, i) => ({ k: `k${i}`, v: i === 6 ? 'toolong' : `v${i}` }));
+        const res = await w.write(rows);
+        expect(res.rejected.map((r) => [r.index, r.code])).toEqual([[6, '22001']]);
+        expect(await w.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE length(v) > 3)::int AS long FROM copy_len`)).toEqual([{ n: 19, long: 0 }]);
+        expect(await w.query(`SELECT v FROM copy_len WHERE k = 'k6'`)).toEqual([]);
       } finally {
         await w.close();
       }

@@ -88,15 +88,24 @@ export function resolvePglite(resolve: (id: string) => string = require.resolve)
   }
 }
 
-function pemOrFile(v: string | undefined): string | undefined {
+function pemOrFile(v: string | undefined, what: string): string | undefined {
   if (v === undefined) return undefined;
-  return v.includes('-----BEGIN') ? v : fs.readFileSync(v, 'utf8');
+  if (v.includes('-----BEGIN')) return v;
+  try {
+    return fs.readFileSync(v, 'utf8');
+  } catch (e) {
+    // Typed as configuration: an ENOENT here must not look like a server that is not up yet.
+    throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `cannot read the TLS ${what} file ${v}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'give PEM text or a readable file path',
+    });
+  }
 }
 
 /** node-postgres `ssl` option for a libpq-style sslmode. */
 export function pgSslConfig(ssl: SslOptions | undefined): PgTypes.ClientConfig['ssl'] {
   if (!ssl || ssl.mode === 'disable') return false;
-  const base = { ca: pemOrFile(ssl.ca), cert: pemOrFile(ssl.cert), key: pemOrFile(ssl.key), servername: ssl.servername };
+  const base = { ca: pemOrFile(ssl.ca, 'CA'), cert: pemOrFile(ssl.cert, 'certificate'), key: pemOrFile(ssl.key, 'key'), servername: ssl.servername };
   switch (ssl.mode) {
     case 'require':
       // Encrypted, server not verified (libpq's "require").
@@ -109,11 +118,37 @@ export function pgSslConfig(ssl: SslOptions | undefined): PgTypes.ClientConfig['
   }
 }
 
-/** Strip ssl* query parameters: with explicit `ssl` options, pg would let the URL's win. */
+/**
+ * TLS settings from the URL's libpq parameters (sslmode, sslrootcert, sslcert, sslkey), with
+ * libpq's meaning: node-postgres reads `sslmode=require` as verify-full, so the URL would not
+ * mean what it says to anyone used to psql. `prefer`/`allow` (try TLS, fall back to plain) have
+ * no node-postgres equivalent and are refused rather than silently changed.
+ */
+export function sslFromUrl(url: string): SslOptions | undefined {
+  let params: URLSearchParams;
+  try {
+    params = new URL(url).searchParams;
+  } catch {
+    return undefined;
+  }
+  const mode = params.get('sslmode') ?? undefined;
+  const ca = params.get('sslrootcert') ?? undefined;
+  const cert = params.get('sslcert') ?? undefined;
+  const key = params.get('sslkey') ?? undefined;
+  if (mode === undefined) return ca || cert || key ? { mode: 'verify-full', ca, cert, key } : undefined;
+  if (mode === 'disable' || mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') return { mode, ca, cert, key };
+  throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `sslmode=${mode} in the PostgreSQL URL is not supported`, {
+    hint: 'use sslmode=disable, require, verify-ca or verify-full (or the ssl option)',
+  });
+}
+
+/** Strip ssl* query parameters: TLS is configured from SslOptions only (pg would let the URL's win). */
 function stripSslParams(url: string): string {
   try {
     const u = new URL(url);
-    for (const k of [...u.searchParams.keys()]) if (k.startsWith('ssl')) u.searchParams.delete(k);
+    const drop = [...u.searchParams.keys()].filter((k) => k.startsWith('ssl') || k === 'uselibpqcompat');
+    if (drop.length === 0) return url; // leave other URLs exactly as given
+    for (const k of drop) u.searchParams.delete(k);
     return u.toString();
   } catch {
     return url;
@@ -199,10 +234,11 @@ export function createPgBackend(opts: PgBackendOptions): Backend {
       return defaults.getTypeParser(oid, format as 'text');
     },
   };
-  const ssl = pgSslConfig(opts.ssl);
+  // Explicit options win over the URL's parameters.
+  const ssl = pgSslConfig(opts.ssl ?? sslFromUrl(opts.url));
   const pool = new pg.Pool({
-    connectionString: opts.ssl ? stripSslParams(opts.url) : opts.url,
-    ssl: opts.ssl ? ssl : undefined,
+    connectionString: stripSslParams(opts.url),
+    ssl,
     max: opts.max ?? 4,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10000,
     idleTimeoutMillis: opts.idleTimeoutMs ?? 30000,
@@ -278,13 +314,15 @@ const ready = PGlite.create(workerData.dataDir ? { dataDir: workerData.dataDir }
   db = d;
 });
 ready.catch(() => {});
+// Parameters arrive as PostgreSQL text; PGlite's own bytea serializer accepts only byte arrays.
+const QUERY_OPTIONS = { serializers: { 17: (v) => (typeof v === 'string' ? v : '\\\\x' + Buffer.from(v).toString('hex')) } };
 const FIELDS = ['code', 'detail', 'hint', 'severity', 'schema', 'table', 'column', 'constraint', 'dataType', 'position'];
 parentPort.on('message', async (m) => {
   try {
     await ready;
     let result = null;
     if (m.op === 'query') {
-      const r = await db.query(m.sql, m.params);
+      const r = await db.query(m.sql, m.params, QUERY_OPTIONS);
       result = { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     } else if (m.op === 'close') {
       await db.close();

@@ -1,10 +1,13 @@
 import { PostgresWriter, type PostgresWriterOptions } from './writer';
 
+import type { TableSpec, WriteOptions } from './writer';
+
 /**
- * Throughput of the write paths: single-row upserts, multi-row VALUES upserts, COPY + merge.
+ * Throughput of the write paths: single-row upserts, multi-row VALUES upserts, COPY + merge,
+ * upserts carrying a version (as the plugin writes changelogs), idempotent inserts.
  * Prints rows/s; no assertions. Run against a server:
  *   node dist/writer/bench.js postgres://postgres@127.0.0.1:5432/postgres
- * (the test suite runs it on its own server with PCAPFLOW_BENCH=1).
+ * (without a URL: embedded PGlite, VALUES paths only). Figures on a shared machine: compare in one run.
  */
 export interface BenchResult {
   name: string;
@@ -31,20 +34,22 @@ async function measure(
   total: number,
   batch: number,
   extra: Partial<PostgresWriterOptions> = {},
+  variant: { spec?: Partial<TableSpec>; options?: (batchIndex: number, size: number) => WriteOptions } = {},
 ): Promise<BenchResult> {
   const w = new PostgresWriter({
     ...base,
     ...extra,
-    table: { table, key: ['mac'], mode: 'upsert', createTable: true, evolve: true, timestampFields: ['last_seen'] },
+    table: { table, key: ['mac'], mode: 'upsert', createTable: true, evolve: true, timestampFields: ['last_seen'], ...variant.spec },
   });
+  const opts = variant.options ?? (() => ({}));
   try {
-    await w.write([record(0, 0)]); // create the table outside the timing
+    await w.write([record(0, 0)], opts(-1, 1)); // create the table outside the timing
     await w.query(`TRUNCATE ${JSON.stringify(table)}`);
     const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < total; i += batch) batches.push(Array.from({ length: Math.min(batch, total - i) }, (_, j) => record(i + j, 1)));
     const t0 = process.hrtime.bigint();
-    for (const b of batches) {
-      const r = await w.write(b);
+    for (let i = 0; i < batches.length; i++) {
+      const r = await w.write(batches[i], opts(i, batches[i].length));
       if (r.rejected.length) throw new Error(`bench rows rejected: ${r.rejected[0].error}`);
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -64,6 +69,22 @@ export async function runBench(base: Omit<PostgresWriterOptions, 'table'>, scale
     out.push(await measure('5000-row batch, COPY + merge', base, 'bench_copy5k', Math.round(100000 * scale), 5000, { copyThreshold: 1 }));
     out.push(await measure('20000-row batch, COPY + merge', base, 'bench_copy20k', Math.round(100000 * scale), 20000, { copyThreshold: 1 }));
     out.push(await measure('20000-row batch, VALUES ×500', base, 'bench_values20k', Math.round(100000 * scale), 20000, { copyThreshold: 0 }));
+  }
+  // The plugin's changelog path: every row carries its message's version; redeliveries are guarded.
+  const versioned = { spec: { versionColumn: '_pcapflow_version' } };
+  const version = (i: number) => ({ version: i + 1 });
+  const guarded = (i: number) => ({ version: i + 1, onlyIfNewer: true });
+  out.push(await measure('500-row VALUES upsert, version', base, 'bench_ver', Math.round(100000 * scale), 500, { copyThreshold: 0 }, { ...versioned, options: version }));
+  out.push(await measure('500-row VALUES upsert, guarded', base, 'bench_guard', Math.round(100000 * scale), 500, { copyThreshold: 0 }, { ...versioned, options: guarded }));
+  if (server) {
+    out.push(await measure('5000-row COPY upsert, guarded', base, 'bench_guard_copy', Math.round(100000 * scale), 5000, { copyThreshold: 1 }, { ...versioned, options: guarded }));
+  }
+  // The plugin's stream path: idempotent inserts, one id per record.
+  const insert = { spec: { mode: 'insert' as const, key: undefined, idempotencyColumn: '_pcapflow_id' } };
+  const ids = (i: number, n: number) => ({ ids: Array.from({ length: n }, (_, j) => `bench:${i}:${j}`) });
+  out.push(await measure('500-row VALUES insert', base, 'bench_ins', Math.round(100000 * scale), 500, { copyThreshold: 0 }, { ...insert, options: ids }));
+  if (server) {
+    out.push(await measure('5000-row COPY insert', base, 'bench_ins_copy', Math.round(100000 * scale), 5000, { copyThreshold: 1 }, { ...insert, options: ids }));
   }
   return out;
 }

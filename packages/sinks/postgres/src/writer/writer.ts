@@ -29,6 +29,28 @@ export interface TableSpec {
    * redelivered batch never duplicates rows.
    */
   idempotencyColumn?: string;
+  /**
+   * Upsert mode: a bigint column holding the version of each row's last change (the plugin uses the
+   * input message's stream sequence). Writes and deletes given `onlyIfNewer` leave rows holding a
+   * higher version alone, so a redelivered older change never overwrites a newer one.
+   */
+  versionColumn?: string;
+}
+
+export interface WriteOptions {
+  /** Insert mode with idempotencyColumn: per-record idempotency ids, stored in that column. */
+  ids?: readonly (string | undefined)[];
+  /** Upsert mode with versionColumn: the version of every record of this call. */
+  version?: number;
+  /** With version: skip rows whose stored version is higher (counted in `stale`). */
+  onlyIfNewer?: boolean;
+}
+
+export interface DeleteResult {
+  /** Rows deleted. */
+  deleted: number;
+  /** Records not applied: a key value the database cannot read for its column. */
+  rejected: RejectedRow[];
 }
 
 export interface PostgresWriterOptions {
@@ -66,6 +88,8 @@ export interface WriteResult {
   affected: number;
   /** Input records merged into another record with the same key in this batch. */
   merged: number;
+  /** Rows not written because the table holds a newer version of them (onlyIfNewer). */
+  stale: number;
   rejected: RejectedRow[];
 }
 
@@ -94,6 +118,8 @@ interface Shape {
 class SchemaChanged extends Error {}
 
 const DEFAULT_VALUES_ROWS = 500;
+/** Alias of the target table in INSERT statements (the version guard compares against its row). */
+const TARGET_ALIAS = 'pcapflow_t';
 const DEFAULT_COPY_THRESHOLD = 2000;
 const DEFAULT_COPY_ROWS = 20000;
 
@@ -147,6 +173,12 @@ export class PostgresWriter {
       checkTypeName(t);
     }
     if (spec.idempotencyColumn) checkIdentifier(spec.idempotencyColumn);
+    if (spec.versionColumn) {
+      checkIdentifier(spec.versionColumn);
+      if (spec.mode !== 'upsert' || spec.key!.includes(spec.versionColumn)) {
+        throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `table ${spec.table}: a version column needs mode "upsert" and must not be a key column`);
+      }
+    }
     if (spec.mode === 'upsert' && !spec.key?.length) {
       throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `table ${spec.table}: mode "upsert" needs key columns`, {
         hint: 'set key: [column, …] or use mode: insert',
@@ -210,20 +242,34 @@ export class PostgresWriter {
    * or part of the batch may be written: writes are idempotent, so redeliver the whole batch) and
    * PcapflowError for configuration/schema problems.
    *
-   * `ids` (insert mode with idempotencyColumn): per-record idempotency ids, stored in that column.
+   * `options`: idempotency ids (insert mode), the records' version and whether to keep newer rows (upsert mode).
    */
-  write(records: readonly Record<string, unknown>[], options: { ids?: readonly (string | undefined)[] } = {}): Promise<WriteResult> {
-    const run = this.tail.then(() => this.writeNow(records, options));
+  write(records: readonly Record<string, unknown>[], options: WriteOptions = {}): Promise<WriteResult> {
+    return this.serialized(() => this.writeNow(records, options));
+  }
+
+  /**
+   * Delete the rows with the keys of `records` (changelog deletions). With `version` and
+   * `onlyIfNewer`, a row holding a higher version (a later change) is kept. A missing table is
+   * nothing to delete.
+   */
+  deleteKeys(records: readonly Record<string, unknown>[], options: Omit<WriteOptions, 'ids'> = {}): Promise<DeleteResult> {
+    return this.serialized(() => this.deleteNow(records, options));
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async writeNow(records: readonly Record<string, unknown>[], options: { ids?: readonly (string | undefined)[] }): Promise<WriteResult> {
-    const result: WriteResult = { written: 0, affected: 0, merged: 0, rejected: [] };
+  private async writeNow(records: readonly Record<string, unknown>[], options: WriteOptions): Promise<WriteResult> {
+    const result: WriteResult = { written: 0, affected: 0, merged: 0, stale: 0, rejected: [] };
     const reject = (p: Pending, error: string, code?: string) => {
       for (const index of p.indexes) result.rejected.push({ index, record: records[index], error, code });
     };
-    const pending = this.prepare(records, options.ids, result, reject);
+    const guard = !!(options.onlyIfNewer && options.version !== undefined && this.spec.versionColumn);
+    const pending = this.prepare(records, options, result, reject);
     if (pending.length === 0) {
       this.stats.rowsRejected += result.rejected.length;
       return result;
@@ -249,7 +295,7 @@ export class PostgresWriter {
       const copy = useCopy && shape.rows.length >= (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD);
       const size = copy ? this.opts.copyBatchRows ?? DEFAULT_COPY_ROWS : this.valuesRows(shape.columns.length);
       for (let i = 0; i < shape.rows.length; i += size) {
-        await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, result, reject);
+        await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, guard, result, reject);
       }
     }
     this.stats.rowsWritten += result.written;
@@ -264,7 +310,7 @@ export class PostgresWriter {
   /** Validate field names and keys, attach ids, merge rows with the same key (last wins). */
   private prepare(
     records: readonly Record<string, unknown>[],
-    ids: readonly (string | undefined)[] | undefined,
+    { ids, version }: WriteOptions,
     result: WriteResult,
     reject: (p: Pending, error: string, code?: string) => void,
   ): Pending[] {
@@ -290,6 +336,7 @@ export class PostgresWriter {
       }
       const id = ids?.[index];
       if (spec.idempotencyColumn && id !== undefined) record = { ...record, [spec.idempotencyColumn]: id };
+      if (spec.versionColumn && version !== undefined) record[spec.versionColumn] = version;
       const missing = this.conflictCols.find((c) => record[c] === null || record[c] === undefined);
       if (missing !== undefined) {
         reject({ indexes: [index], record: input }, `${missing === spec.idempotencyColumn ? 'idempotency' : 'key'} column "${missing}" is null or missing`);
@@ -372,7 +419,7 @@ export class PostgresWriter {
           types.set(k, explicit);
           continue;
         }
-        const t = k === this.spec.idempotencyColumn ? 'text' : inferType(v, ts.has(k));
+        const t = k === this.spec.idempotencyColumn ? 'text' : k === this.spec.versionColumn ? 'bigint' : inferType(v, ts.has(k));
         types.set(k, mergeTypes(types.get(k), t));
       }
     }
@@ -513,44 +560,61 @@ export class PostgresWriter {
     return [...shapes.values()];
   }
 
-  private conflictClause(columns: Column[]): string {
+  /**
+   * ON CONFLICT rule. With `guard` (and the version column among the written ones), a row whose
+   * stored version is higher is left alone. `<=`, not `<`: one message may write a key in several
+   * statements (runs split by deletions), all with its version; re-applying the same version is
+   * idempotent. A NULL version (rows written before versioning, or by others) never blocks.
+   */
+  private conflictClause(columns: Column[], guard = false): string {
     if (this.conflictCols.length === 0) return '';
     const target = `ON CONFLICT (${this.conflictCols.map(quoteIdent).join(', ')})`;
     if (this.spec.mode === 'insert') return ` ${target} DO NOTHING`;
     const keys = new Set(this.conflictCols);
     const sets = columns.filter((c) => !keys.has(c.name)).map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`);
-    return sets.length ? ` ${target} DO UPDATE SET ${sets.join(', ')}` : ` ${target} DO NOTHING`;
+    if (!sets.length) return ` ${target} DO NOTHING`;
+    const v = this.spec.versionColumn;
+    const where = guard && v && columns.some((c) => c.name === v)
+      ? ` WHERE ${TARGET_ALIAS}.${quoteIdent(v)} IS NULL OR ${TARGET_ALIAS}.${quoteIdent(v)} <= EXCLUDED.${quoteIdent(v)}`
+      : '';
+    return ` ${target} DO UPDATE SET ${sets.join(', ')}${where}`;
   }
 
-  private async insertValues(s: Session, columns: Column[], rows: Encoded[]): Promise<number> {
+  /**
+   * Multi-row INSERT … VALUES with untyped parameters: the server types each one as its target
+   * column and applies the column's own input rules (length, precision, domain checks), exactly
+   * as a plain INSERT would. An explicit cast such as `$1::varchar(3)` would instead truncate an
+   * over-long value silently (SQL's explicit-cast rule), storing something else than was sent.
+   */
+  private async insertValues(s: Session, columns: Column[], rows: Encoded[], guard: boolean): Promise<number> {
     const n = columns.length;
     const params: (string | null)[] = new Array(rows.length * n);
     const tuples: string[] = new Array(rows.length);
-    const casts = columns.map((c) => `::${c.type}`);
     rows.forEach((r, i) => {
       const ph: string[] = new Array(n);
       for (let j = 0; j < n; j++) {
         params[i * n + j] = r.values[j];
-        ph[j] = `$${i * n + j + 1}${casts[j]}`;
+        ph[j] = `$${i * n + j + 1}`;
       }
       tuples[i] = `(${ph.join(', ')})`;
     });
-    const sql = `INSERT INTO ${this.target} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')}${this.conflictClause(columns)}`;
+    const sql = `INSERT INTO ${this.target} AS ${TARGET_ALIAS} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')}${this.conflictClause(columns, guard)}`;
     const affected = (await s.query(sql, params)).rowCount;
     this.stats.valuesStatements++;
     return affected;
   }
 
-  private async copyMerge(columns: Column[], rows: Encoded[]): Promise<number> {
+  private async copyMerge(columns: Column[], rows: Encoded[], guard: boolean): Promise<number> {
     const names = columns.map((c) => quoteIdent(c.name)).join(', ');
     let data = '';
     for (const r of rows) data += r.values.map(copyEscape).join('\t') + '\n';
     return this.db().transaction(async (s) => {
-      // Typed stage table: COPY parses each value into its column type, then one INSERT … SELECT
-      // applies the same ON CONFLICT rule as the VALUES path.
+      // Typed stage table (the columns' own types, typmods included: COPY input rejects an
+      // over-long value like a plain INSERT), then one INSERT … SELECT applies the same ON CONFLICT
+      // rule as the VALUES path.
       await s.query(`CREATE TEMP TABLE pcapflow_stage (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')}) ON COMMIT DROP`);
       await s.copyFrom!(`COPY pcapflow_stage (${names}) FROM STDIN`, data);
-      const r = await s.query(`INSERT INTO ${this.target} (${names}) SELECT ${names} FROM pcapflow_stage${this.conflictClause(columns)}`);
+      const r = await s.query(`INSERT INTO ${this.target} AS ${TARGET_ALIAS} (${names}) SELECT ${names} FROM pcapflow_stage${this.conflictClause(columns, guard)}`);
       return r.rowCount;
     }).then((n) => {
       this.stats.copyMerges++;
@@ -563,13 +627,13 @@ export class PostgresWriter {
     columns: Column[],
     rows: Encoded[],
     copy: boolean,
+    guard: boolean,
     result: WriteResult,
     reject: (p: Pending, error: string, code?: string) => void,
   ): Promise<void> {
     try {
-      const affected = await this.withRetry(() => (copy ? this.copyMerge(columns, rows) : this.insertValues(this.db(), columns, rows)));
-      result.affected += affected;
-      for (const r of rows) result.written += r.indexes.length;
+      const affected = await this.withRetry(() => (copy ? this.copyMerge(columns, rows, guard) : this.insertValues(this.db(), columns, rows, guard)));
+      this.tally(result, rows, affected, guard);
     } catch (e) {
       if (e instanceof SchemaChanged) {
         // The table changed under us (dropped, altered by someone else): re-read it and retry these rows once.
@@ -577,32 +641,89 @@ export class PostgresWriter {
         await this.withRetry(() => this.ensureSchema(rows));
         for (const shape of this.encode(rows, reject)) {
           try {
-            const affected = await this.withRetry(() => this.insertValues(this.db(), shape.columns, shape.rows));
-            result.affected += affected;
-            for (const r of shape.rows) result.written += r.indexes.length;
+            const affected = await this.withRetry(() => this.insertValues(this.db(), shape.columns, shape.rows, guard));
+            this.tally(result, shape.rows, affected, guard);
           } catch (e2) {
             if (e2 instanceof SchemaChanged) {
               throw new PcapflowError('PCAPFLOW_SINK', `writing to ${this.target}: ${(e2.cause as Error)?.message}`, { cause: e2.cause });
             }
             if (!isDataError(e2)) throw e2;
-            await this.bisect(shape.columns, shape.rows, e2, result, reject);
+            await this.bisect(shape.columns, shape.rows, e2, guard, result, reject);
           }
         }
         return;
       }
       if (!isDataError(e)) throw e;
-      await this.bisect(columns, rows, e, result, reject);
+      await this.bisect(columns, rows, e, guard, result, reject);
     }
   }
 
-  private async bisect(columns: Column[], rows: Encoded[], e: unknown, result: WriteResult, reject: (p: Pending, error: string, code?: string) => void): Promise<void> {
+  private tally(result: WriteResult, rows: Encoded[], affected: number, guard: boolean): void {
+    result.affected += affected;
+    for (const r of rows) result.written += r.indexes.length;
+    // Guarded upsert: every row is inserted or updated unless its stored version is newer.
+    if (guard) result.stale += Math.max(0, rows.length - affected);
+  }
+
+  private async bisect(
+    columns: Column[], rows: Encoded[], e: unknown, guard: boolean, result: WriteResult, reject: (p: Pending, error: string, code?: string) => void,
+  ): Promise<void> {
     if (rows.length === 1) {
       reject(rows[0], (e as Error).message, sqlState(e));
       return;
     }
     const mid = rows.length >> 1;
-    await this.writeChunk(columns, rows.slice(0, mid), false, result, reject);
-    await this.writeChunk(columns, rows.slice(mid), false, result, reject);
+    await this.writeChunk(columns, rows.slice(0, mid), false, guard, result, reject);
+    await this.writeChunk(columns, rows.slice(mid), false, guard, result, reject);
+  }
+
+  private async deleteNow(records: readonly Record<string, unknown>[], options: Omit<WriteOptions, 'ids'>): Promise<DeleteResult> {
+    const out: DeleteResult = { deleted: 0, rejected: [] };
+    const key = this.spec.key ?? [];
+    if (key.length === 0 || records.length === 0) return out;
+    if (!this.columns) {
+      const cols = await this.withRetry(() => this.loadColumns(this.db()));
+      if (!cols) return out; // no table yet: nothing to delete
+      this.columns = cols;
+    }
+    const cols = this.columns;
+    const v = this.spec.versionColumn;
+    const guard = options.onlyIfNewer && options.version !== undefined && v !== undefined && cols.has(v);
+    // Untyped parameters, typed by the key columns (like the INSERT path): a timestamp or numeric key matches by value.
+    const where = key.map((k, i) => `${quoteIdent(k)} = $${i + 1}`);
+    if (guard) where.push(`(${quoteIdent(v)} IS NULL OR ${quoteIdent(v)} <= $${key.length + 1})`);
+    const sql = `DELETE FROM ${this.target} WHERE ${where.join(' AND ')}`;
+    for (let index = 0; index < records.length; index++) {
+      const r = records[index];
+      const reject = (error: string, code?: string) => out.rejected.push({ index, record: r, error, code });
+      const missing = key.find((k) => r[k] === null || r[k] === undefined || !cols.has(k));
+      if (missing !== undefined) {
+        reject(`key column "${missing}" is null or missing`);
+        continue;
+      }
+      let params: (string | null)[];
+      try {
+        params = key.map((k) => encodeValue(r[k], cols.get(k)!.kind));
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        reject(e.message);
+        continue;
+      }
+      if (guard) params.push(String(options.version));
+      try {
+        out.deleted += (await this.withRetry(() => this.db().query(sql, params))).rowCount;
+      } catch (e) {
+        if (e instanceof SchemaChanged) {
+          // Table dropped (or its columns) behind our back: nothing left to delete; re-read it next time.
+          this.columns = undefined;
+          if (sqlState(e.cause) === '42P01') continue;
+          throw new PcapflowError('PCAPFLOW_SINK', `deleting from ${this.target}: ${e.message}`, { cause: e.cause });
+        }
+        if (!isDataError(e)) throw e;
+        reject((e as Error).message, sqlState(e));
+      }
+    }
+    return out;
   }
 
   /**
