@@ -5,10 +5,15 @@
 // manuf entries live there) → 24-bit manuf OUI (retrying with the multicast bit cleared) →
 // shorter wka prefixes → the bare address. Names are formatted "<short>_<remaining bytes>".
 // Data comes from Wireshark's own `manuf` and `wka` files (Debian: /usr/share/wireshark), so
-// results are byte-identical with tshark using the same files.
+// results are byte-identical with tshark using the same files. Without them, the IEEE registries
+// of the npm package `oui-data` are used instead (./fallback.ts): same form, approximate names.
 
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { loadOuiData } from './fallback';
+
+/** Where vendor names come from: Wireshark's manuf/wka files, the `oui-data` fallback, or nowhere. */
+export type VendorSource = 'manuf' | 'oui-data' | 'none';
 
 const HEX = '0123456789abcdef';
 const HEX2: string[] = [];
@@ -69,6 +74,7 @@ interface Tables {
   /** The same for the top 16 and top 8 bits (probes with 16..23 and 8..15 bits). */
   prefixHi16: Set<number>;
   prefixHi8: Set<number>;
+  source: VendorSource;
 }
 
 const DEFAULT_DIRS = ['/usr/share/wireshark', '/usr/local/share/wireshark', '/opt/homebrew/share/wireshark'];
@@ -173,7 +179,9 @@ function fastLine(text: string, pos: number, end: number, isManuf: boolean, t: T
 }
 
 function loadTables(dir?: string): Tables {
-  const t: Tables = { exact: new Map(), prefix: new Map(), manuf: new Map(), prefixHi: new Set(), prefixHi16: new Set(), prefixHi8: new Set() };
+  const t: Tables = {
+    exact: new Map(), prefix: new Map(), manuf: new Map(), prefixHi: new Set(), prefixHi16: new Set(), prefixHi8: new Set(), source: 'none',
+  };
   const dirs = dir ? [dir] : DEFAULT_DIRS;
   const add = (file: string, isManuf: boolean): void => {
     let text: string;
@@ -200,7 +208,18 @@ function loadTables(dir?: string): Tables {
     if (existsSync(mf)) {
       add(mf, true);
       add(path.join(d, 'wka'), false);
+      t.source = 'manuf';
       break;
+    }
+  }
+  if (t.source === 'none') {
+    // No Wireshark data: the npm dataset, parsed only now (~5 MB of JSON).
+    const fb = loadOuiData();
+    if (fb) {
+      t.exact = fb.exact;
+      t.prefix = fb.prefix;
+      t.manuf = fb.manuf;
+      t.source = 'oui-data';
     }
   }
   for (const k of t.prefix.keys()) {
@@ -233,9 +252,14 @@ export class MacResolver {
     this.t = loadTables(dir);
   }
 
-  /** True when manuf data was found. */
+  /** True when vendor data was found (Wireshark's manuf, else the `oui-data` fallback). */
   get hasData(): boolean {
     return this.t.manuf.size > 0;
+  }
+
+  /** Where names come from: 'manuf' (equal to tshark's), 'oui-data' (approximate) or 'none'. */
+  get source(): VendorSource {
+    return this.t.source;
   }
 
   resolve(b: Uint8Array, off = 0): string {
@@ -319,7 +343,10 @@ export class MacResolver {
 }
 
 let defaultResolver: MacResolver | undefined;
-/** Process-wide resolver using the installed Wireshark manuf/wka files (env PCAPFLOW_MANUF_DIR overrides). */
+/**
+ * Process-wide resolver using the installed Wireshark manuf/wka files (env PCAPFLOW_MANUF_DIR: the
+ * directory holding them instead); without them, the `oui-data` fallback.
+ */
 export function getMacResolver(): MacResolver {
   return (defaultResolver ??= new MacResolver(process.env.PCAPFLOW_MANUF_DIR));
 }

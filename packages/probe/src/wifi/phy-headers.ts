@@ -1,11 +1,14 @@
 // Radio capture headers in front of 802.11 frames: radiotap (127), PPI (192), Prism (119) and
 // AVS (163, or Prism link type carrying an AVS header). They fill a RadioInfo exactly like
 // Wireshark 4.0's dissectors fill `struct ieee_802_11_phdr`, including its radiotap iterator
-// rules (alignment, extended bitmaps, namespace switches, unknown-field give-up).
+// rules (alignment, extended bitmaps, namespace switches, unknown-field give-up, the TLV area of
+// present bit 28) and the exceptions its radiotap dissector raises. Radiotap HE (bit 23 or TLV 23)
+// sets 802.11ax; HE-MU (24) and L-SIG (27) only take their room; U-SIG (33) and EHT (34) exist
+// only as TLVs, unknown to Wireshark 4.0, and give the EHT rate of ours (see radio.ts).
 
 import {
   RadioInfo, PHY_11_FHSS, PHY_11_DSSS, PHY_11A, PHY_11B, PHY_11G, PHY_11N, PHY_11AC, PHY_11AD, PHY_11AX, PHY_UNKNOWN,
-  mhzToChannel, rateIsDsss, rateIsOfdm, BW_40, BW_20,
+  mhzToChannel, rateIsDsss, rateIsOfdm, BW_40, BW_20, HE_MCS, HE_BWRU, HE_GI, EHT_BW, EHT_GI, EHT_MCS, EHT_NSS,
 } from './radio';
 
 /** Outcome of parsing a radio header. */
@@ -18,10 +21,64 @@ export class HeaderResult {
   aborted = false;
 }
 
-// radiotap namespace: [align, size] per bit (Wireshark 4.0 radiotap-iter.c); 0 = unknown
+// radiotap namespace: [align, size] per bit (Wireshark 4.0 radiotap-iter.c, xchannel override
+// included); 0 = no definition (25, HE-MU-other-user). Bit 28 (TLVs) is handled by the iterator.
 const RT_ALIGN = [8, 1, 1, 2, 2, 1, 1, 2, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 4, 1, 4, 2, 8, 2, 2, 0, 1, 2];
 const RT_SIZE = [8, 1, 1, 4, 2, 1, 1, 2, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 8, 3, 8, 12, 12, 12, 12, 0, 1, 4];
 const RT_NBITS = RT_ALIGN.length;
+
+/**
+ * Bytes Wireshark 4.0's radiotap dissector reads from a TLV's data offset, by TLV type (the type
+ * is dissected as the field of that number); -1 = no case in its switch: the unknown-TLV path,
+ * which needs 4 + radiotap length bytes. 22 (timestamp) reads its flags with a 16-bit load at
+ * +11. 32 (S1G) is not decoded here.
+ */
+const TLV_READ = [
+  8, 1, 1, 4, 2, 1, 1, 2, 2, 2, 1, 1, 1, 1, 2, 2, -1, 1, 8, 3, 8, 12, 13, 12, 12, -1, 1, 4, 0, -1, 0, -1, 0,
+];
+
+/** Radiotap HE field (dissect_radiotap_he_info): only MCS, bandwidth/RU, GI and NSTS reach wlan_radio. */
+function parseHe(b: Uint8Array, o: number, ri: RadioInfo): void {
+  ri.phy = PHY_11AX;
+  const d1 = u16le(b, o);
+  const d5 = u16le(b, o + 8);
+  if (d1 & 0x0020) {
+    ri.heKnown |= HE_MCS;
+    ri.heMcs = b[o + 5] & 0x0f;
+  }
+  if (u16le(b, o + 2) & 0x0002) {
+    ri.heKnown |= HE_GI;
+    ri.heGi = (d5 >> 4) & 0x03;
+  }
+  if (d1 & 0x4000) {
+    ri.heKnown |= HE_BWRU;
+    ri.heBwru = d5 & 0x0f;
+  }
+  ri.heNsts = b[o + 10] & 0x0f;
+}
+
+/**
+ * Radiotap EHT TLV: GI (known bit 2, data[0] bits 7-8) and the first user-info word's MCS (bits
+ * 20-23) and NSS (bits 24-27, +1 as in Wireshark). Not part of Wireshark 4.0, which shows the TLV
+ * as unknown data.
+ */
+function parseEht(b: Uint8Array, o: number, len: number, ri: RadioInfo): void {
+  if (len < 8) return;
+  if (u32le(b, o) & 0x00000004) {
+    ri.ehtKnown |= EHT_GI;
+    ri.ehtGi = (u32le(b, o + 4) >>> 7) & 0x03;
+  }
+  if (len < 44) return; // known + data[9] + user_info[0]
+  const ui = u32le(b, o + 40);
+  if (ui & 0x00000002) {
+    ri.ehtKnown |= EHT_MCS;
+    ri.ehtMcs = (ui >>> 20) & 0x0f;
+  }
+  if (ui & 0x00000010) {
+    ri.ehtKnown |= EHT_NSS;
+    ri.ehtNss = ((ui >>> 24) & 0x0f) + 1;
+  }
+}
 
 const CHAN_TURBO = 0x0010, CHAN_CCK = 0x0020, CHAN_OFDM = 0x0040, CHAN_2GHZ = 0x0080, CHAN_5GHZ = 0x0100;
 const CHAN_DYN = 0x0400, CHAN_GFSK = 0x0800, CHAN_STURBO = 0x2000;
@@ -129,15 +186,57 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
   let resetOnExt = false;
   let nextNsData = -1;
   let err = 0; // 0 = ENOENT (clean end), 1 = EINVAL
+  // TLV mode (present bit 28): the rest of the header is {type u16, len u16, data, pad to 4}
+  let tlvMode = false;
+  let tlvFirst = false;
+  let tlvLen = 0;
   for (;;) {
-    const bit = idx % 32;
-    if (bit === 31 && !(shifter & 1)) break;
-    let hit = false;
-    if (shifter & 1) {
+    let field: number;
+    let thisArg: number;
+    if (tlvMode) {
+      if (tlvFirst) tlvFirst = false;
+      else {
+        const step = 4 + ((tlvLen + 3) & ~3);
+        if (arg + step > length) break; // padding of the last TLV may be missing
+        arg += step;
+      }
+      if (arg + 1 > length) break;
+      if (arg + 4 > length) { err = 1; break; }
+      field = u16le(b, off + arg);
+      tlvLen = u16le(b, off + arg + 2);
+      if (arg + 4 + tlvLen > length) { err = 1; break; }
+      if (field === 30) continue; // vendor namespace TLV: not radiotap data
+      thisArg = arg + 4;
+      // Wireshark reads a TLV's data as it would the field of that number, from the packet (not
+      // the TLV): a short TLV reads on. Unknown types (U-SIG 33, EHT 34, ...) add an item of the
+      // whole header's length after the 4 data bytes it mislabels as type/len, past the packet
+      // end for a short frame: an exception that ends dissection (no wlan_radio, no 802.11).
+      const need = field < TLV_READ.length && TLV_READ[field] >= 0 ? TLV_READ[field] : 4 + length;
+      if (thisArg + need > capLen) {
+        res.aborted = true;
+        res.malformed = thisArg + need > origLen;
+        res.wlanOffset = -1;
+        return;
+      }
+      isRtapNs = true;
+    } else {
+      const bit = idx % 32;
+      if (bit === 31 && !(shifter & 1)) break;
+      if (!(shifter & 1)) {
+        shifter >>>= 1;
+        idx++;
+        continue;
+      }
       let align: number;
       let size: number;
-      let skipToNext = false;
-      if (bit === 29 || bit === 31) {
+      if (bit === 28) {
+        // TLVs follow, 4-aligned, whatever the namespace
+        const pad = arg & 3;
+        if (pad) arg += 4 - pad;
+        tlvMode = true;
+        tlvFirst = true;
+        continue;
+      } else if (bit === 29 || bit === 31) {
         align = 1; size = 0;
       } else if (bit === 30) {
         align = 2; size = 6;
@@ -150,150 +249,162 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
           size = RT_SIZE[idx];
         }
         if (!align) {
-          if (nextNsData < 0) break;
+          // skip the rest of this namespace (HE-MU-other-user, bit 25, is such a field too);
+          // with no vendor namespace to skip to, the iterator gives up with -EINVAL
+          if (nextNsData < 0) { err = 1; break; }
+          const skip = 29 - bit;
           arg = nextNsData;
           nsRtap = false;
-          skipToNext = true;
+          nextNsData = -1;
+          shifter >>>= skip;
+          idx += skip;
+          if (arg > length) { err = 1; break; }
+          continue;
         }
       }
-      if (!skipToNext) {
-        const pad = arg & (align - 1);
-        if (pad) arg += align - pad;
-        if (bit === 30) {
-          if (arg + size > length) { err = 1; break; }
-          const vnslen = u16le(b, off + arg + 4);
-          nextNsData = arg + size + vnslen;
-          nsRtap = false; // no vendor namespace registered
-          size += vnslen;
-        }
-        const thisArg = arg;
-        arg += size;
-        if (arg > length) { err = 1; break; }
-        if (bit === 30) {
-          resetOnExt = true;
-          isRtapNs = false;
-        } else if (bit === 29) {
-          resetOnExt = true;
-          nsRtap = true;
-          isRtapNs = true;
-        } else if (bit === 31) {
-          bm++;
-          shifter = u32le(b, off + 4 + 4 * bm);
-          if (resetOnExt) idx = 0;
-          else idx++;
-          resetOnExt = false;
-          continue;
-        } else {
-          hit = true;
-        }
-        if (hit && isRtapNs) {
-          const o = off + thisArg;
-          switch (idx) {
-            case 0:
-              ri.hasTsf = true;
-              ri.tsfLo = u32le(b, o);
-              ri.tsfHi = u32le(b, o + 4);
-              break;
-            case 1:
-              haveRflags = true;
-              rflags = b[o];
-              if (rflags & 0x20) ri.datapad = true;
-              ri.fcsLen = rflags & 0x10 ? 4 : 0;
-              ri.badFcs = (rflags & 0x40) !== 0;
-              break;
-            case 2:
-              ri.hasDataRate = true;
-              ri.dataRate = b[o];
-              break;
-            case 3: {
-              const freq = u16le(b, o);
-              if (freq !== 0) {
-                ri.hasFrequency = true;
-                ri.frequency = freq;
-                const ch = mhzToChannel(freq);
-                if (ch !== -1) {
-                  ri.hasChannel = true;
-                  ri.channel = ch;
-                }
-              }
-              ri.resetPhyInfo();
-              phyFromChannelFlags(ri, u16le(b, o + 2));
-              if (isAd(freq)) ri.phy = PHY_11AD;
-              break;
-            }
-            case 4:
-              ri.phy = PHY_11_FHSS;
-              break;
-            case 5:
-              ri.hasSignalDbm = true;
-              ri.signalDbm = i8(b[o]);
-              break;
-            case 6:
-              ri.hasNoiseDbm = true;
-              ri.noiseDbm = i8(b[o]);
-              break;
-            case 18: {
-              const xf = u32le(b, o);
-              const m = xf & (CHAN_ALLTURBO | CHAN_HT20 | CHAN_HT40U | CHAN_HT40D);
-              if (m === (CHAN_A | CHAN_HT20) || m === (CHAN_A | CHAN_HT40D) || m === (CHAN_A | CHAN_HT40U) ||
-                  m === (CHAN_G | CHAN_HT20) || m === (CHAN_G | CHAN_HT40U) || m === (CHAN_G | CHAN_HT40D)) ri.phy = PHY_11N;
-              else if ((xf & CHAN_ALLTURBO) === CHAN_ST) ri.phy = PHY_11A;
-              else phyFromChannelFlags(ri, xf);
-              const freq = u16le(b, o + 4);
-              if (freq !== 0) {
-                ri.hasFrequency = true;
-                ri.frequency = freq;
-                if (isAd(freq)) ri.phy = PHY_11AD;
-              }
-              ri.hasChannel = true;
-              ri.channel = b[o + 6];
-              break;
-            }
-            case 19: {
-              const known = b[o];
-              const fl = b[o + 1];
-              if (known !== 0 && ri.phy !== PHY_11AD) {
-                ri.phy = PHY_11N;
-                ri.resetHt();
-              }
-              if (known & 0x02) { ri.hasMcs = true; ri.mcs = b[o + 2]; }
-              if (known & 0x01) { ri.hasBandwidth = true; ri.bandwidth = fl & 0x03; }
-              if (known & 0x04) { ri.hasShortGi = true; ri.shortGi = (fl & 0x04) !== 0; }
-              if (known & 0x08) { ri.hasGreenfield = true; ri.greenfield = (fl & 0x08) !== 0; }
-              if (known & 0x10) { ri.hasFec = true; }
-              if (known & 0x20) { ri.hasStbcStreams = true; ri.stbcStreams = (fl & 0x60) >> 5; }
-              if (known & 0x40) { ri.hasNess = true; ri.ness = ((known & 0x80) >> 6) | ((fl & 0x80) >> 7); }
-              break;
-            }
-            case 21: {
-              const known = u16le(b, o);
-              if (known !== 0) ri.phy = PHY_11AC;
-              const vf = b[o + 2];
-              if (known & 0x0001) { ri.vhtHasStbc = true; ri.vhtStbc = (vf & 0x01) !== 0; }
-              if (known & 0x0004) { ri.vhtHasShortGi = true; ri.vhtShortGi = (vf & 0x04) !== 0; }
-              if (known & 0x0040) { ri.vhtHasBandwidth = true; ri.vhtBandwidth = b[o + 3] & 0x1f; }
-              for (let u = 0; u < 4; u++) {
-                const mn = b[o + 4 + u];
-                ri.vhtNss[u] = mn & 0x0f;
-                ri.vhtMcs[u] = (mn & 0xf0) >> 4;
-                if (ri.vhtNss[u]) ri.phy = PHY_11AC;
-              }
-              break;
-            }
-            case 23:
-              ri.phy = PHY_11AX;
-              break;
-            case 26:
-              ri.zeroLengthPsdu = true;
-              break;
-            default:
-              break;
+      const pad = arg & (align - 1);
+      if (pad) arg += align - pad;
+      if (bit === 30) {
+        if (arg + size > length) { err = 1; break; }
+        const vnslen = u16le(b, off + arg + 4);
+        nextNsData = arg + size + vnslen;
+        nsRtap = false; // no vendor namespace registered
+        size += vnslen;
+      }
+      thisArg = arg;
+      arg += size;
+      if (arg > length) { err = 1; break; }
+      field = idx;
+      if (bit === 30) {
+        resetOnExt = true;
+        isRtapNs = false;
+      } else if (bit === 29) {
+        resetOnExt = true;
+        nsRtap = true;
+        isRtapNs = true;
+      } else if (bit === 31) {
+        bm++;
+        shifter = u32le(b, off + 4 + 4 * bm);
+        if (resetOnExt) idx = 0;
+        else idx++;
+        resetOnExt = false;
+        continue;
+      }
+      shifter >>>= 1;
+      idx++;
+      if (bit === 29 || bit === 30 || !isRtapNs) continue;
+    }
+    const o = off + thisArg;
+    switch (field) {
+      case 0:
+        ri.hasTsf = true;
+        ri.tsfLo = u32le(b, o);
+        ri.tsfHi = u32le(b, o + 4);
+        break;
+      case 1:
+        haveRflags = true;
+        rflags = b[o];
+        if (rflags & 0x20) ri.datapad = true;
+        ri.fcsLen = rflags & 0x10 ? 4 : 0;
+        ri.badFcs = (rflags & 0x40) !== 0;
+        break;
+      case 2:
+        ri.hasDataRate = true;
+        ri.dataRate = b[o];
+        break;
+      case 3: {
+        const freq = u16le(b, o);
+        if (freq !== 0) {
+          ri.hasFrequency = true;
+          ri.frequency = freq;
+          const ch = mhzToChannel(freq);
+          if (ch !== -1) {
+            ri.hasChannel = true;
+            ri.channel = ch;
           }
         }
+        ri.resetPhyInfo();
+        phyFromChannelFlags(ri, u16le(b, o + 2));
+        if (isAd(freq)) ri.phy = PHY_11AD;
+        break;
       }
+      case 4:
+        ri.phy = PHY_11_FHSS;
+        break;
+      case 5:
+        ri.hasSignalDbm = true;
+        ri.signalDbm = i8(b[o]);
+        break;
+      case 6:
+        ri.hasNoiseDbm = true;
+        ri.noiseDbm = i8(b[o]);
+        break;
+      case 18: {
+        const xf = u32le(b, o);
+        const m = xf & (CHAN_ALLTURBO | CHAN_HT20 | CHAN_HT40U | CHAN_HT40D);
+        if (m === (CHAN_A | CHAN_HT20) || m === (CHAN_A | CHAN_HT40D) || m === (CHAN_A | CHAN_HT40U) ||
+            m === (CHAN_G | CHAN_HT20) || m === (CHAN_G | CHAN_HT40U) || m === (CHAN_G | CHAN_HT40D)) ri.phy = PHY_11N;
+        else if ((xf & CHAN_ALLTURBO) === CHAN_ST) ri.phy = PHY_11A;
+        else phyFromChannelFlags(ri, xf);
+        const freq = u16le(b, o + 4);
+        if (freq !== 0) {
+          ri.hasFrequency = true;
+          ri.frequency = freq;
+          if (isAd(freq)) ri.phy = PHY_11AD;
+        }
+        ri.hasChannel = true;
+        ri.channel = b[o + 6];
+        break;
+      }
+      case 19: {
+        const known = b[o];
+        const fl = b[o + 1];
+        if (known !== 0 && ri.phy !== PHY_11AD) {
+          ri.phy = PHY_11N;
+          ri.resetHt();
+        }
+        if (known & 0x02) { ri.hasMcs = true; ri.mcs = b[o + 2]; }
+        if (known & 0x01) { ri.hasBandwidth = true; ri.bandwidth = fl & 0x03; }
+        if (known & 0x04) { ri.hasShortGi = true; ri.shortGi = (fl & 0x04) !== 0; }
+        if (known & 0x08) { ri.hasGreenfield = true; ri.greenfield = (fl & 0x08) !== 0; }
+        if (known & 0x10) { ri.hasFec = true; }
+        if (known & 0x20) { ri.hasStbcStreams = true; ri.stbcStreams = (fl & 0x60) >> 5; }
+        if (known & 0x40) { ri.hasNess = true; ri.ness = ((known & 0x80) >> 6) | ((fl & 0x80) >> 7); }
+        break;
+      }
+      case 21: {
+        const known = u16le(b, o);
+        if (known !== 0) ri.phy = PHY_11AC;
+        const vf = b[o + 2];
+        if (known & 0x0001) { ri.vhtHasStbc = true; ri.vhtStbc = (vf & 0x01) !== 0; }
+        if (known & 0x0004) { ri.vhtHasShortGi = true; ri.vhtShortGi = (vf & 0x04) !== 0; }
+        if (known & 0x0040) { ri.vhtHasBandwidth = true; ri.vhtBandwidth = b[o + 3] & 0x1f; }
+        for (let u = 0; u < 4; u++) {
+          const mn = b[o + 4 + u];
+          ri.vhtNss[u] = mn & 0x0f;
+          ri.vhtMcs[u] = (mn & 0xf0) >> 4;
+          if (ri.vhtNss[u]) ri.phy = PHY_11AC;
+        }
+        break;
+      }
+      case 23:
+        parseHe(b, o, ri);
+        break;
+      case 26:
+        ri.zeroLengthPsdu = true;
+        break;
+      case 33: // U-SIG TLV: bandwidth (common bits 15-17, known bit 1); not in Wireshark 4.0
+        if (tlvLen >= 4 && u32le(b, o) & 0x00000002) {
+          ri.ehtKnown |= EHT_BW;
+          ri.ehtBw = (u32le(b, o) >>> 15) & 0x07;
+        }
+        break;
+      case 34: // EHT TLV: GI from data[0], MCS/NSS from the first user-info word
+        parseEht(b, o, tlvLen, ri);
+        break;
+      default:
+        break;
     }
-    shifter >>>= 1;
-    idx++;
   }
   if (err) res.malformed = true; // ei_radiotap_data_past_header
   if (ri.zeroLengthPsdu) {

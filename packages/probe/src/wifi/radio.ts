@@ -1,6 +1,8 @@
 // PHY pseudo-header ("wlan_radio") model and Wireshark 4.0's duration computation
 // (epan/dissectors/packet-ieee80211-radio.c). Float maths is done in single precision
 // (Math.fround) where Wireshark uses C `float`, so rounding matches exactly.
+// 802.11ax (HE) has a data rate but no duration in Wireshark 4.0; 802.11be (EHT, radiotap U-SIG/EHT
+// TLVs) is not decoded by 4.0 at all: its rate is an addition of ours, computed the same way.
 
 export const PHY_UNKNOWN = 0;
 export const PHY_11_FHSS = 1;
@@ -69,6 +71,18 @@ export class RadioInfo {
   vhtNss0 = 0;
   vhtMcs = [0, 0, 0, 0];
   vhtNss = [0, 0, 0, 0];
+  // 11ax (radiotap HE): bit set = known (HE_MCS | HE_BWRU | HE_GI)
+  heKnown = 0;
+  heMcs = 0;
+  heBwru = 0;
+  heGi = 0;
+  heNsts = 0;
+  // 11be (radiotap U-SIG + EHT TLVs; not in Wireshark 4.0's phdr): EHT_BW | EHT_GI | EHT_MCS | EHT_NSS
+  ehtKnown = 0;
+  ehtBw = 0;
+  ehtGi = 0;
+  ehtMcs = 0;
+  ehtNss = 0;
 
   reset(): void {
     this.present = false;
@@ -79,6 +93,7 @@ export class RadioInfo {
     this.hasChannel = this.hasFrequency = this.hasDataRate = this.hasSignalDbm = this.hasNoiseDbm = false;
     this.hasTsf = false;
     this.zeroLengthPsdu = false;
+    this.ehtKnown = 0;
     this.resetPhyInfo();
   }
 
@@ -91,12 +106,22 @@ export class RadioInfo {
     for (let i = 0; i < 4; i++) this.vhtMcs[i] = this.vhtNss[i] = 0;
   }
 
+  /** memset of Wireshark's info_11n, which shares a union with (and is larger than) info_11ax. */
   resetHt(): void {
     this.hasMcs = this.hasBandwidth = this.hasShortGi = this.hasGreenfield = this.hasFec = this.hasStbcStreams = this.hasNess = false;
     this.mcs = this.bandwidth = this.stbcStreams = this.ness = 0;
     this.shortGi = this.greenfield = false;
+    this.heKnown = this.heNsts = 0;
   }
 }
+
+export const HE_MCS = 1;
+export const HE_BWRU = 2;
+export const HE_GI = 4;
+export const EHT_BW = 1;
+export const EHT_GI = 2;
+export const EHT_MCS = 4;
+export const EHT_NSS = 8;
 
 /** ieee80211_mhz_to_chan (wsutil/frequency-utils.c). */
 export function mhzToChannel(freq: number): number {
@@ -144,6 +169,38 @@ const SUBCARRIERS = [52, 108, 234, 468];
 const VHT_INVALID: Record<string, boolean> = { '6,2,2': true, '6,2,6': true, '9,0,0': true, '9,0,1': true, '9,0,3': true, '9,0,4': true, '9,0,6': true, '9,0,7': true, '9,2,5': true, '9,3,2': true };
 function vhtValid(mcs: number, bw: number, nss: number): boolean {
   return !VHT_INVALID[`${mcs},${bw},${nss - 1}`];
+}
+
+// --- 802.11ax / 802.11be ---
+// Wireshark's HE tables (he_ofdm_tab, he_mu_ofdma_tab, "converted from mcsindex.com") hold each
+// rate rounded to 0.1 Mb/s as a float: NSTS × data subcarriers × coded bits per subcarrier /
+// (12.8 µs + GI). They are generated here from that formula, with the rounding done in integers
+// (half up), and checked entry by entry against tshark 4.0.17 (test/radiotap-he.test.ts).
+/** Coded bits per subcarrier × 6 for MCS 0..13 (BPSK 1/2 … 4096-QAM 5/6). */
+const OFDM_BITS6 = [3, 6, 9, 12, 18, 24, 27, 30, 36, 40, 45, 50, 54, 60];
+/** Symbol + guard interval in 0.1 µs for GI 0.8 / 1.6 / 3.2 µs. */
+const SYMBOL_T = [136, 144, 160];
+/** Data subcarriers: HE bandwidth/RU code 0..9 (20/40/80/160 MHz, then 26/52/106/242/484/996-tone RUs). */
+const HE_NSD = [234, 468, 980, 1960, 24, 48, 102, 234, 468, 980];
+/** Data subcarriers: U-SIG bandwidth code 0..5 (20/40/80/160/320-1/320-2 MHz). */
+const EHT_NSD = [234, 468, 980, 1960, 3920, 3920];
+
+function ofdmRate(nss: number, nsd: number, mcs: number, gi: number): number {
+  const num = nss * nsd * OFDM_BITS6[mcs] * 100; // rate × 10 = num / den
+  const den = 6 * SYMBOL_T[gi];
+  return f(Math.floor((2 * num + den) / (2 * den)) / 10);
+}
+
+/** ieee80211_he_ofdm_rate / ieee80211_he_mu_ofdma_rate: 0 outside the tables (NSTS 1..8, MCS 0..11, code 0..9, GI 0..2). */
+export function heRate(nsts: number, mcs: number, bwru: number, gi: number): number {
+  if (nsts < 1 || nsts > 8 || mcs > 11 || bwru > 9 || gi > 2) return 0;
+  return ofdmRate(nsts, HE_NSD[bwru], mcs, gi);
+}
+
+/** EHT rate in the same form (NSS 1..8, MCS 0..13, U-SIG BW 0..5 incl. 320 MHz, GI 0..2); 0 outside. */
+export function ehtRate(nss: number, mcs: number, bw: number, gi: number): number {
+  if (nss < 1 || nss > 8 || mcs > 13 || bw > 5 || gi > 2) return 0;
+  return ofdmRate(nss, EHT_NSD[bw], mcs, gi);
 }
 
 /** Cross-frame state for A-MPDU detection (Wireshark keeps it in file-scope statics). */
@@ -280,10 +337,24 @@ export function computeRadio(p: RadioInfo, frameLength: number, addFcs: boolean,
       }
       break;
     }
+    case PHY_11AX:
+      if (info.heKnown === (HE_MCS | HE_BWRU | HE_GI)) {
+        const r = heRate(info.heNsts, info.heMcs, info.heBwru, info.heGi);
+        if (r !== 0) {
+          dataRate = r;
+          haveRate = true;
+        }
+      }
+      break;
     default:
       break;
   }
   out.dataRate = haveRate ? dataRate : 0;
+  // EHT: reported rate only; the duration below stays Wireshark 4.0's (which knows no EHT).
+  if (p.ehtKnown === (EHT_BW | EHT_GI | EHT_MCS | EHT_NSS)) {
+    const r = ehtRate(p.ehtNss, p.ehtMcs, p.ehtBw, p.ehtGi);
+    if (r !== 0) out.dataRate = r;
+  }
   out.duration = -1;
   if (addFcs) frameLength += 4;
   if (!(haveRate && dataRate > 0)) return;
