@@ -2,8 +2,11 @@
 // The CLI side may use the runtime to read the topology and connect with its transport:
 // eslint-disable-next-line no-restricted-imports -- CLI commands (not plugin code) need the topology loader and transports
 import { createTransport, decodeBatch, resolveTopology, type ResolvedInstance, type ResolvedTopology, type Transport } from '@pcapflow/core/runtime';
+import { isPcapflowError } from '@pcapflow/core';
 import { formatRows, queryHttp, queryTable, type TableQueryResult } from './query/client';
-import type { TableQuery } from './query/query';
+import { tableColumns } from './query/columns';
+import { checkQuery, type TableQuery } from './query/query';
+import type { AggregateOpConfig } from './runtime/aggspec';
 
 /** The part of commander's Command these commands use (no dependency on commander itself). */
 export interface CommandLike {
@@ -33,6 +36,16 @@ function subjectFilter(template: string): string {
   return template.split('.').map((t) => (t.includes('{') ? '*' : t)).join('.');
 }
 
+/** A typed error as the CLI prints it (code, message, hint); the exit code: 1 for a query to fix, 3 otherwise. */
+function reportError(e: unknown, io: Io): number {
+  if (isPcapflowError(e)) {
+    io.err.write(`pcapflow: ${e.code}: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+    return e.code === 'PCAPFLOW_QUERY' ? EXIT_INVALID : EXIT_RUNTIME;
+  }
+  io.err.write(`query failed: ${(e as Error).message}\n`);
+  return EXIT_RUNTIME;
+}
+
 export interface QueryCommandOptions extends TableQuery { format?: 'table' | 'json'; http?: string; timeoutMs?: number }
 
 export async function queryCommand(file: string, table: string, key: string | undefined, o: QueryCommandOptions, io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
@@ -46,8 +59,11 @@ export async function queryCommand(file: string, table: string, key: string | un
     return EXIT_INVALID;
   }
   const q: TableQuery = { ...(key !== undefined ? { key } : {}), ...(o.prefix !== undefined ? { prefix: o.prefix } : {}), ...(o.from !== undefined ? { from: o.from } : {}), ...(o.to !== undefined ? { to: o.to } : {}), ...(o.limit !== undefined ? { limit: Number(o.limit) } : {}) };
+  // The config says what the table is: check the query here (the server checks it too) and learn its time columns.
+  const columns = tableColumns(t.instance.config as AggregateOpConfig);
   let result: TableQueryResult;
   try {
+    checkQuery(q, columns);
     const httpUrl = o.http ?? (topo.topology.transport === 'embedded' || !('nats' in (topo.topology.transport as object)) ? (t.http ? `http://${t.http.host === '0.0.0.0' ? '127.0.0.1' : t.http.host}:${t.http.port}` : undefined) : undefined);
     if (httpUrl) result = await queryHttp(httpUrl, table, q);
     else if (topo.topology.transport === 'embedded' || !('nats' in (topo.topology.transport as object))) {
@@ -63,10 +79,9 @@ export async function queryCommand(file: string, table: string, key: string | un
       }
     }
   } catch (e) {
-    io.err.write(`query failed: ${(e as Error).message}\n`);
-    return EXIT_RUNTIME;
+    return reportError(e, io);
   }
-  io.out.write(formatRows(result.rows, format));
+  io.out.write(formatRows(result.rows, format, { timeColumns: columns.timeColumns }));
   if (format === 'table' && result.total > result.rows.length) io.err.write(`(${result.rows.length} of ${result.total} rows; use --limit)\n`);
   return EXIT_OK;
 }
@@ -119,21 +134,21 @@ export async function tailCommand(file: string, target: string, o: TailCommandOp
   return EXIT_OK;
 }
 
-/** Add `pcapflow query` and `pcapflow tail` to the CLI program. */
-export function registerAggregateCommands(program: CommandLike, wrap: Wrap): void {
+/** Add `pcapflow query` and `pcapflow tail` to the CLI program (io: where they print; stdout/stderr by default). */
+export function registerAggregateCommands(program: CommandLike, wrap: Wrap, io?: Io): void {
   program.command('query')
     .description('pull query a materialized table: by key, key prefix and window range (NATS request/reply, or the HTTP endpoint)')
     .argument('<topology>', 'topology YAML file')
     .argument('<table>', 'table name (config.table of an aggregate instance)')
-    .argument('[key]', 'row key, group key, or the raw value of a one-column key (e.g. a MAC)')
+    .argument('[key]', 'group values in group_by order separated by "," (\\, for a comma in a value; one group column: the whole text, e.g. a MAC), or a row\'s _key (see --format json)')
     .option('--prefix <prefix>', 'keys (or first group column values) starting with this')
-    .option('--from <time>', 'windows starting at or after (epoch ms or ISO time)')
-    .option('--to <time>', 'windows starting at or before (epoch ms or ISO time)')
+    .option('--from <time>', 'windowed tables: windows ending after this time (epoch ms, or ISO 8601: UTC unless an offset is given)')
+    .option('--to <time>', 'windowed tables: windows starting before this time (exclusive: the range is [from, to))')
     .option('--limit <n>', 'most rows (default 10000)')
-    .option('--format <format>', 'table | json (JSON lines)', 'table')
+    .option('--format <format>', 'table (times in ISO 8601 UTC) | json (JSON lines, times in epoch ms)', 'table')
     .option('--http <url>', 'ask this HTTP endpoint (http://host:port) instead of NATS')
     .action(wrap((file: string, table: string, key: string | undefined, o: { prefix?: string; from?: string; to?: string; limit?: string; format: 'table' | 'json'; http?: string }) =>
-      queryCommand(file, table, key, { prefix: o.prefix, from: o.from, to: o.to, limit: o.limit !== undefined ? Number(o.limit) : undefined, format: o.format, http: o.http })) as never);
+      queryCommand(file, table, key, { prefix: o.prefix, from: o.from, to: o.to, limit: o.limit !== undefined ? Number(o.limit) : undefined, format: o.format, http: o.http }, io)) as never);
   program.command('tail')
     .description('print changes of a table (its changelog) or records of a stream as they happen (push query)')
     .argument('<topology>', 'topology YAML file')
@@ -141,5 +156,5 @@ export function registerAggregateCommands(program: CommandLike, wrap: Wrap): voi
     .option('--format <format>', 'json (JSON lines) | table (one line per record)', 'json')
     .option('--count <n>', 'exit after n records')
     .action(wrap((file: string, target: string, o: { format: 'table' | 'json'; count?: string }) =>
-      tailCommand(file, target, { format: o.format, count: o.count !== undefined ? Number(o.count) : undefined })) as never);
+      tailCommand(file, target, { format: o.format, count: o.count !== undefined ? Number(o.count) : undefined }, io)) as never);
 }

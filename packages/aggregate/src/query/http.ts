@@ -5,6 +5,7 @@
 //   GET /tables/<table>?key=&prefix=&from=&to=&limit=   → {table, rows, total, partitions: {total, answered}}
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isPcapflowError } from '@pcapflow/core';
 import { compareRows, DEFAULT_QUERY_LIMIT, type TableQuery } from './query';
 
 export interface LocalPartition {
@@ -98,6 +99,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (!r) return send(res, 404, { error: `no table "${parts[1]}" in this process`, tables: [...localTables.keys()] });
     send(res, 200, { table: parts[1], rows: r.rows, total: r.total, partitions: { total: r.partitions, answered: r.answered } });
   } catch (e) {
-    send(res, 400, { error: (e as Error).message });
+    if (isPcapflowError(e)) send(res, e.code === 'PCAPFLOW_QUERY' ? 400 : 500, { error: e.message, code: e.code, ...(e.hint ? { hint: e.hint } : {}) });
+    else send(res, 400, { error: (e as Error).message });
   }
 }
