@@ -10,7 +10,7 @@
  * engine time is measured. Prints records/s for 200, 2000 and 20 000 active devices.
  *
  *   node dist/bench/engine-bench.js [--records N] [--devices D] [--runs R]
- *   (build first: npx tsc -b packages/aggregate; the package "bench" script should point at dist/bench/engine-bench.js)
+ *   (build first: npx tsc -b packages/aggregate; `npm run bench:engine -w @pcapflow/aggregate`)
  */
 import { Aggregator, type AggregationSpec } from '../engine';
 

@@ -25,7 +25,18 @@ export function internalKey1(v: unknown): string {
 }
 
 export function internalKeyN(values: unknown[]): string {
-  return JSON.stringify(values, (_k, x) => (x === undefined ? null : typeof x === 'bigint' ? String(x) : x));
+  // Hot path (once per record): primitives built by hand, the same text JSON.stringify gives.
+  let s = '[';
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (i > 0) s += ',';
+    if (typeof x === 'string') s += JSON.stringify(x);
+    else if (typeof x === 'number') s += x === x && x !== Infinity && x !== -Infinity ? String(x) : 'null';
+    else if (x === null || x === undefined) s += 'null';
+    else if (typeof x === 'boolean') s += x ? 'true' : 'false';
+    else return JSON.stringify(values, (_k, y) => (y === undefined ? null : typeof y === 'bigint' ? String(y) : y));
+  }
+  return s + ']';
 }
 
 const SAFE = /^[A-Za-z0-9-]+$/;

@@ -5,7 +5,7 @@ import {
   aggregateFactory, CollectSetAcc, CountAcc, CountDistinctAcc, MinMaxAcc, PickAcc, SumAcc,
   type Accumulator, type AggregateFactory, type AggregateOptions,
 } from './aggregates';
-import { encodeGroupKey, internalKey1, internalKeyN, windowKeySuffix } from './keys';
+import { decodeKey, encodeGroupKey, internalKey1, internalKeyN, windowKeySuffix } from './keys';
 import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
 
 /** One output column computed by an aggregate function. */
@@ -762,7 +762,26 @@ export class Aggregator {
 
   /** Current row for an external key (pull query by key). */
   get(key: string): Change | undefined {
-    for (const g of this.liveGroups()) if (g.key === key) return this.rowOf(g, g.closed);
+    const g = this.findGroup(key);
+    return g ? this.rowOf(g, g.closed) : undefined;
+  }
+
+  /** The live group with this external key: through the key map (the key decodes to its group values). */
+  private findGroup(key: string): Group | undefined {
+    let values: unknown[];
+    try {
+      values = decodeKey(key).values;
+    } catch {
+      return undefined;
+    }
+    if (values.length === this.groupNames.length) {
+      const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
+      const ks = this.keys.get(ikey);
+      if (ks) for (const g of ks.windows) if (!g.dead && g.key === key) return g;
+    }
+    // A Date or bigint group value comes back from its key as a number, an object as parsed JSON:
+    // their internal keys may differ, so look at every group then.
+    if (values.some((v) => typeof v === 'number' || (typeof v === 'object' && v !== null))) for (const g of this.liveGroups()) if (g.key === key) return g;
     return undefined;
   }
 
@@ -775,8 +794,8 @@ export class Aggregator {
 
   /** Serialisable state of one group (undefined when absent). */
   exportGroup(key: string): GroupSnapshot | undefined {
-    for (const g of this.liveGroups()) if (g.key === key) return this.groupSnapshot(g);
-    return undefined;
+    const g = this.findGroup(key);
+    return g ? this.groupSnapshot(g) : undefined;
   }
 
   /** Whole state. JSON/msgpack safe. */

@@ -83,12 +83,35 @@ function letterPart(ch: string, count: number): Part {
 /** A compiled pattern: call with epoch ms and a UTC offset function. */
 export type Formatter = (ms: number, tz?: string) => string;
 
-const patternCache = new Map<string, Part[]>();
+/**
+ * A compiled pattern. `unit`: the length (ms) of the coarsest local-time period within which the
+ * output cannot change (day for 'yyyy-MM-dd', hour with H/h/k/K/a, …; 0 when it shows ms or a zone),
+ * so consecutive timestamps of one period reuse the last result (`lo` ≤ ms < `hi`, same `tz`).
+ */
+interface CompiledPattern extends Array<Part> {
+  unit: number;
+  lo: number;
+  hi: number;
+  tz: string | undefined;
+  out: string;
+}
 
-function compilePattern(pattern: string): Part[] {
+const patternCache = new Map<string, CompiledPattern>();
+
+const UNIT_OF_LETTER: Record<string, number> = {
+  y: 86400000, M: 86400000, d: 86400000, E: 86400000, D: 86400000, u: 86400000,
+  H: 3600000, k: 3600000, h: 3600000, K: 3600000, a: 3600000, m: 60000, s: 1000, S: 0, Z: 0, X: 0, z: 0,
+};
+
+function compilePattern(pattern: string): CompiledPattern {
   const cached = patternCache.get(pattern);
   if (cached) return cached;
-  const parts: Part[] = [];
+  const parts = [] as Part[] as CompiledPattern;
+  parts.unit = 86400000;
+  parts.lo = 0;
+  parts.hi = 0;
+  parts.tz = undefined;
+  parts.out = '';
   let lit = '';
   let i = 0;
   while (i < pattern.length) {
@@ -113,6 +136,7 @@ function compilePattern(pattern: string): Part[] {
         lit = '';
       }
       parts.push(letterPart(ch, j - i));
+      parts.unit = Math.min(parts.unit, UNIT_OF_LETTER[ch] ?? 0);
       i = j;
       continue;
     }
@@ -180,14 +204,31 @@ function fieldsOf(ms: number, tz: string | undefined): Fields {
   };
 }
 
+/** UTC offset (minutes) of a time zone whose offset never changes, else undefined. */
+function fixedOffset(tz: string | undefined): number | undefined {
+  if (tz === undefined || tz === 'UTC' || tz === 'Z' || tz === 'GMT' || tz === 'Etc/UTC') return 0;
+  return /^(?:UTC|GMT)?[+-]\d{1,2}(?::?\d{2})?$/.test(tz) ? tzOffsetMinutes(0, tz) : undefined;
+}
+
 /** Format epoch milliseconds with a SimpleDateFormat-style pattern in time zone `tz` (default UTC). */
 export function formatTimestamp(ms: number, pattern: string, tz?: string): string {
   const parts = compilePattern(pattern);
+  // Records mostly arrive in time order: the last result holds for the rest of its day (hour, …).
+  if (ms >= parts.lo && ms < parts.hi && tz === parts.tz) return parts.out;
   const f = fieldsOf(ms, tz);
   let out = '';
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     out += typeof p === 'string' ? p : p(f);
+  }
+  const unit = parts.unit;
+  const off = unit > 0 ? fixedOffset(tz) : undefined;
+  if (off !== undefined) {
+    const local = ms + off * 60000;
+    parts.lo = local - (((local % unit) + unit) % unit) - off * 60000;
+    parts.hi = parts.lo + unit;
+    parts.tz = tz;
+    parts.out = out;
   }
   return out;
 }

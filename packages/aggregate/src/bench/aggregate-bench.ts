@@ -1,0 +1,212 @@
+/**
+ * End-to-end benchmark of the original analysis (examples/wifi-probes.yaml):
+ *
+ *   capture file → probe → JetStream → split + daily subtype stats + per-device stats → KV tables → PostgreSQL
+ *
+ * on a generated capture (make-bench-pcap.mjs, 2M frames by default), all instances in this one
+ * process on a private nats-server and PostgreSQL. Then, on a fresh nats-server, every instance alone
+ * over what its input stream holds (where the time goes, per stage), and two ceilings measured in the
+ * same run on the same servers: raw JetStream publish and consume of the probe's own messages, and a
+ * PostgreSQL COPY of decoded-frame rows. Peak RSS of this process is reported when the probe has
+ * published half and all of the frames, to show whether memory stays flat as the count grows.
+ *
+ *   npx tsc -b tsconfig.build.json && npm run bench -w @pcapflow/aggregate -- [--packets 2000000] [--pcap FILE]
+ *        [--skip-stages] [--skip-ceilings] [--profile DIR]
+ *
+ * --profile DIR writes a CPU profile per stage (DIR/<stage>.cpuprofile; open in Chrome DevTools).
+ *
+ * Plugins are loaded by package name (their dist builds).
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startTestPipeline } from '@pcapflow/core/testkit';
+import {
+  createDatabase, exampleTopology, generateCapture, psql, runExample, runInstanceAlone, startServers, type PostgresLike,
+} from './example-harness';
+
+const TARGET = 250_000;
+const STAGES = ['probe', 'split', 'daily_stats', 'device_stats', 'pg_daily', 'pg_devices'] as const;
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+/** @pcapflow/test-servers ships TypeScript sources (a private test package): load them through swc. */
+function loadStartPostgres(): () => Promise<PostgresLike> {
+  const req = createRequire(__filename);
+  const exts = req.extensions as unknown as Record<string, (m: { _compile(code: string, file: string): void }, file: string) => void>;
+  if (!exts['.ts']) {
+    const swc = req('@swc/core') as { transformFileSync(f: string, o: unknown): { code: string } };
+    exts['.ts'] = (m, file) => m._compile(swc.transformFileSync(file, {
+      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
+    }).code, file);
+  }
+  return (req('@pcapflow/test-servers') as { startPostgres(): Promise<PostgresLike> }).startPostgres;
+}
+
+const fmt = (n: number) => (!Number.isFinite(n) ? '–' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Raw JetStream: consume the probe's messages from FRAMES (ack only), re-publish a sample of them into another stream. */
+async function jetstreamCeiling(natsUrl: string, frames: number): Promise<{ consume: number; publish: number; msgBytes: number }> {
+  const p = await startTestPipeline({ yaml: `streams:\n  CEIL: { subjects: ["ceil.>"], storage: file }\ninstances: {}\n`, natsUrl });
+  try {
+    const sample: Uint8Array[] = [];
+    let msgs = 0;
+    let bytes = 0;
+    let t = performance.now();
+    let settle!: () => void;
+    const done = new Promise<void>((r) => { settle = r; });
+    const expected = Math.ceil(frames / 1000);
+    let idle: NodeJS.Timeout | undefined;
+    const sub = await p.transport.consume({ stream: 'FRAMES', durable: 'ceiling', filterSubject: 'wifi.frames.>', maxAckPending: 256, ackWaitMs: 60_000, maxDeliver: 1 }, async (msg) => {
+      msg.ack();
+      msgs++;
+      bytes += msg.data.length;
+      if (sample.length < 200) sample.push(msg.data);
+      // the stream holds ≥ frames/1000 messages (partial batches at subject switches): stop when no more come
+      clearTimeout(idle);
+      idle = setTimeout(settle, msgs >= expected ? 300 : 3000);
+    });
+    await done;
+    const consumeMs = performance.now() - t - 300;
+    await sub.stop();
+    const consume = frames / (consumeMs / 1000);
+    // publish: the same messages again (≥ 1M records), 64 in flight, as the runtime's publishers do
+    const perMsg = frames / msgs;
+    const n = Math.ceil(Math.min(frames, 1_000_000) / perMsg);
+    t = performance.now();
+    const inflight = new Set<Promise<unknown>>();
+    for (let m = 0; m < n; m++) {
+      const pr: Promise<unknown> = p.transport.publish(`ceil.p${m % 16}`, sample[m % sample.length]!).finally(() => inflight.delete(pr));
+      inflight.add(pr);
+      if (inflight.size >= 64) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    const publish = (n * perMsg) / ((performance.now() - t) / 1000);
+    return { consume, publish, msgBytes: bytes / msgs };
+  } finally {
+    await p.stop();
+  }
+}
+
+async function copyCeiling(pgUrl: string, rows: number): Promise<number> {
+  await psql(pgUrl, 'CREATE TABLE bench_copy (ts double precision, type_subtype int, subtype_name text, sa_resolved text, signal_dbm double precision, ssid text, da text)');
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const mac = `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    lines.push(`${1700000000000 + i}\t${i % 5 === 0 ? 4 : 8}\t${i % 5 === 0 ? 'probe_req' : 'beacon'}\t${mac}\t${-40 - (i % 50)}\tnet-${i % 97}\tff:ff:ff:ff:ff:ff`);
+  }
+  const data = lines.join('\n') + '\n';
+  const t = performance.now();
+  await psql(pgUrl, 'COPY bench_copy FROM STDIN', data);
+  return rows / ((performance.now() - t) / 1000);
+}
+
+/** CPU profile of one async section through the inspector (only with --profile). */
+async function profiled<T>(dir: string | undefined, name: string, f: () => Promise<T>): Promise<T> {
+  if (!dir) return f();
+  const s = new Session();
+  s.connect();
+  const post = (method: string, params?: object) => new Promise<unknown>((res, rej) => s.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  try {
+    return await f();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    s.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const profileDir = arg('profile');
+  const packets = Number(arg('packets', '2000000'));
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-agg-bench-'));
+  const servers = await startServers(loadStartPostgres());
+  try {
+    let pcap = arg('pcap');
+    if (!pcap) {
+      pcap = path.join(tmp, 'bench.pcap');
+      const t = performance.now();
+      generateCapture(pcap, packets);
+      console.log(`generated ${fmt(packets)} frames (${mb(statSync(pcap).size)}) in ${sec(performance.now() - t)}: ${pcap}`);
+    }
+
+    // ---- 1. the whole pipeline in this process
+    const marks = [0.25, 0.5, 0.75, 1].map((f) => Math.floor(packets * f));
+    const rssAt: Array<{ frames: number; rss: number; heap: number }> = [];
+    let peak = process.memoryUsage().rss;
+    const rssBefore = peak;
+    const e2eDb = await createDatabase(servers.pgUrl, 'bench_e2e');
+    const run = await profiled(profileDir, 'end-to-end', () => runExample({
+      natsUrl: servers.natsUrl, capture: pcap!, pgUrl: e2eDb, yaml: exampleTopology(), timeoutMs: 3_600_000,
+      onTick: ({ aggregated }) => {
+        const m = process.memoryUsage();
+        peak = Math.max(peak, m.rss);
+        while (marks.length && aggregated >= marks[0]!) rssAt.push({ frames: marks.shift()!, rss: peak, heap: m.heapUsed });
+      },
+    }));
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const [daily, devices] = (await psql(e2eDb, 'SELECT (SELECT count(*) FROM daily_subtype_stats), (SELECT count(*) FROM device_probe_stats)')).trim().split('|').map(Number);
+    const e2e = run.frames / (run.ms / 1000);
+
+    // ---- 2. each instance alone (fresh server; each consumes what the previous stages left in the streams)
+    const stages: Array<{ name: string; ms: number; recordsIn: number }> = [];
+    if (!flag('skip-stages')) {
+      await servers.restartNats();
+      const db = await createDatabase(servers.pgUrl, 'bench_stages');
+      const yaml = exampleTopology({ hostOf: (n) => n });
+      for (const name of STAGES) {
+        const r = await profiled(profileDir, name, () => runInstanceAlone({ natsUrl: servers.natsUrl, yaml, instance: name, capture: pcap!, pgUrl: db, timeoutMs: 3_600_000 }));
+        stages.push({ name, ms: r.ms, recordsIn: name === 'probe' ? r.emitted : r.recordsIn });
+      }
+    }
+
+    // ---- 3. ceilings, same servers, same run
+    const ceilings = flag('skip-ceilings') || flag('skip-stages') ? undefined : {
+      js: await jetstreamCeiling(servers.natsUrl, run.frames),
+      copy: await copyCeiling(servers.pgUrl, Math.min(packets, 500_000)),
+    };
+
+    console.log('');
+    console.log(`| what | time | rate |`);
+    console.log(`|---|---|---|`);
+    console.log(`| **end to end**: file → probe → JetStream → split + daily + device stats → KV → PostgreSQL, one process (${fmt(run.frames)} frames) | ${sec(run.ms)} | **${fmt(e2e)} frames/s** (target ${fmt(TARGET)}: ${e2e >= TARGET ? 'met' : 'not met'}) |`);
+    console.log(`| … of which the probe publishing every frame (acked) | ${sec(run.sourceMs)} | ${fmt(run.frames / (run.sourceMs / 1000))} frames/s |`);
+    for (const s of stages) {
+      const what = s.name === 'probe' ? 'probe alone: file → decode → JetStream' : `${s.name} alone over its input stream (${fmt(s.recordsIn)} records in)`;
+      console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) |`);
+    }
+    if (stages.length) {
+      const sum = stages.reduce((x, s) => x + s.ms, 0);
+      console.log(`| sum of the stages alone (what one CPU-bound process can at best overlap into) | ${sec(sum)} | ${fmt(run.frames / (sum / 1000))} frames/s |`);
+    }
+    if (ceilings) {
+      console.log(`| ceiling: raw JetStream consume + ack of the probe's messages (${fmt(ceilings.js.msgBytes)} B each, no decode) | | ${fmt(ceilings.js.consume)} frames/s |`);
+      console.log(`| ceiling: raw JetStream publish of the same messages, 64 in flight | | ${fmt(ceilings.js.publish)} frames/s |`);
+      console.log(`| ceiling: PostgreSQL COPY (psql, 7 columns of decoded-frame rows) | | ${fmt(ceilings.copy)} rows/s |`);
+    }
+    console.log('');
+    console.log(`tables: daily_subtype_stats ${daily} rows, device_probe_stats ${devices} rows; sink rows written (upserts) ${run.sinkRows}`);
+    console.log(`RSS of this process (the whole pipeline), by frames aggregated (daily_stats reads every frame): before the run ${mb(rssBefore)}`);
+    console.log(`| frames aggregated | ${rssAt.map((r) => fmt(r.frames)).join(' | ')} | end |`);
+    console.log(`|---|${rssAt.map(() => '---|').join('')}---|`);
+    console.log(`| peak RSS so far | ${rssAt.map((r) => mb(r.rss)).join(' | ')} | ${mb(peak)} |`);
+    console.log(`| JS heap in use | ${rssAt.map((r) => mb(r.heap)).join(' | ')} | |`);
+  } finally {
+    await servers.stop().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
