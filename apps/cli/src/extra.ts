@@ -1,8 +1,12 @@
 import { Option, type Command } from 'commander';
-import { decodeCommand } from '@pcapflow/probe';
-import { registerAggregateCommands } from '@pcapflow/aggregate/cli-commands';
 
-type Wrap = <A extends unknown[]>(fn: (...a: A) => number | Promise<number>) => (...a: A) => Promise<void>;
+export type Wrap = <A extends unknown[]>(fn: (...a: A) => number | Promise<number>) => (...a: A) => Promise<void>;
+
+/** Commands contributed by one package: their names, and how to add them (may load the package). */
+export interface ExtraCommands {
+  names: string[];
+  register(program: Command, wrap: Wrap): void | Promise<void>;
+}
 
 function registerDecode(program: Command, wrap: Wrap): void {
   program.command('decode')
@@ -10,12 +14,15 @@ function registerDecode(program: Command, wrap: Wrap): void {
     .argument('<capture>', 'pcap/pcapng file, or - for stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['ek', 'json', 'msgpack']).default('ek'))
     .addOption(new Option('--fields <set>', 'field set: Wi-Fi frames, DNS answers, or per-frame flows (the shapes of the tshark reference scripts)').choices(['wifi', 'dns', 'flows']).default('wifi'))
-    .action(wrap((capture: string, o: { format: 'ek' | 'json' | 'msgpack'; fields: 'wifi' | 'dns' | 'flows' }) =>
-      decodeCommand({ input: capture, format: o.format, fields: o.fields, out: process.stdout, err: process.stderr })));
+    .action(wrap(async (capture: string, o: { format: 'ek' | 'json' | 'msgpack'; fields: 'wifi' | 'dns' | 'flows' }) =>
+      (await import('@pcapflow/probe')).decodeCommand({ input: capture, format: o.format, fields: o.fields, out: process.stdout, err: process.stderr })));
 }
 
 /** Commands contributed by plugin packages shipped with the CLI (decode, query, tail). */
-export const extraCommands: Array<(program: Command, wrap: Wrap) => void> = [
-  registerDecode,
-  (program, wrap) => registerAggregateCommands(program as never, wrap as never),
+export const extraCommands: ExtraCommands[] = [
+  { names: ['decode'], register: registerDecode },
+  {
+    names: ['query', 'tail'],
+    register: async (program, wrap) => (await import('@pcapflow/aggregate/cli-commands')).registerAggregateCommands(program as never, wrap as never),
+  },
 ];

@@ -6,6 +6,7 @@ import { runDirectorySource, runFileSource, type SourceEnv } from './source/file
 import { runLiveSource } from './source/live';
 import { Counters, PacketProcessor, type ProcessorOptions } from './source/processor';
 import { runTsharkEkSource } from './source/tshark-ek';
+import { DETAIL_GROUPS, type DetailGroup } from './wifi/pack';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -60,7 +61,17 @@ export const configSchema = z.strictObject({
   wired: z.boolean().default(true).describe('decode Ethernet, Linux SLL, raw IP link types to the wired output'),
   keep_raw: z.boolean().default(false).describe('raw-packet retention: put the frame bytes on each record (`raw`)'),
   malformed: z.enum(['emit', 'skip']).default('emit').describe('frames flagged malformed are always counted; "emit" publishes them with malformed: true, "skip" drops them'),
+  detail: z.union([z.enum(['basic', 'full']), z.array(z.enum(DETAIL_GROUPS)).max(DETAIL_GROUPS.length)]).default('basic')
+    .describe('optional frame record fields: "basic" (none), "full" (all), or a list of groups: "resolved" (ra/ta/da/bssid_resolved; sa_resolved is always there), "ssid_hex" (ssid_hex, ssids_hex), "vendor_ies"')
+    .meta({ examples: ['basic', 'full', ['resolved', 'vendor_ies']] }),
 });
+
+/** The detail groups a config asks for. */
+export function detailGroups(detail: ProbeConfig['detail']): DetailGroup[] {
+  if (detail === 'basic') return [];
+  if (detail === 'full') return [...DETAIL_GROUPS];
+  return DETAIL_GROUPS.filter((g) => detail.includes(g));
+}
 
 export type ProbeConfig = z.output<typeof configSchema>;
 
@@ -77,7 +88,8 @@ const frameRecord = z.looseObject({
   ra: mac, ta: mac, da: mac, sa: mac, bssid: mac,
   sa_local: z.boolean().nullable(),
   ssid: z.string().nullable(),
-  ssid_hex: z.string().nullable(),
+  sa_resolved: z.string().nullable(),
+  ssid_hex: z.string().nullable().optional().describe('with detail ssid_hex'),
 });
 
 const wiredRecord = z.looseObject({
@@ -126,9 +138,13 @@ export const plugin = definePlugin({
   create(ctx: ActorContext, config: ProbeConfig): Actor {
     const counters = new Counters(ctx);
     let problem: string | undefined;
-    const opts: ProcessorOptions = { wifi: config.wifi, wired: config.wired, keepRaw: config.keep_raw, malformed: config.malformed };
-    const bound = new Set(ctx.outputs);
-    const emit = (output: 'frames' | 'wired', record: Record<string, unknown>) => { if (bound.has(output)) ctx.emit(output, record); };
+    const opts: ProcessorOptions = { wifi: config.wifi, wired: config.wired, keepRaw: config.keep_raw, malformed: config.malformed, detail: detailGroups(config.detail) };
+    // outputs the topology leaves unbound are skipped here (checked once, not per record)
+    const framesBound = ctx.outputs.includes('frames');
+    const wiredBound = ctx.outputs.includes('wired');
+    const emit = (output: 'frames' | 'wired', record: Record<string, unknown>) => {
+      if (output === 'frames' ? framesBound : wiredBound) ctx.emit(output, record);
+    };
     const env: SourceEnv = {
       ctx,
       counters,

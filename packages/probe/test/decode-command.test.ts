@@ -1,6 +1,7 @@
 // `pcapflow decode` (decodeCommand) on every capture of the corpus, compared line by line with
 // tshark 4.0.17's references. Corpus missing => the test FAILS (never skips).
-import { createReadStream, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -45,6 +46,44 @@ function compare(file: string, expected: string[], actual: string[]): string[] {
     if (out.length >= 10) break;
   }
   return out;
+}
+
+/** Offset of the first packet record/block: the classic pcap header, or the pcapng blocks before the first EPB. */
+function headerLength(buf: Buffer): number {
+  if (buf.readUInt32LE(0) !== 0x0a0d0d0a) return 24;
+  let off = 0;
+  while (buf.readUInt32LE(off) !== 6) off += buf.readUInt32LE(off + 4);
+  return off;
+}
+
+/**
+ * A corpus capture's packets repeated to ~9 MiB (more than two read chunks), and its reference
+ * repeated. pcapng: with `bigBlockAt`, the block holding that file offset gets ~700 KB of comment
+ * options (larger than the room kept for a unit cut at a chunk edge; the fields are unchanged).
+ */
+function bigCapture(capture: string, reference: string, bigBlockAt?: number): { big: Buffer; expected: string[] } {
+  const src = readFileSync(corpusPath('wifi', capture));
+  const head = headerLength(src);
+  const times = Math.ceil((9 << 20) / (src.length - head));
+  let big = Buffer.concat([src.subarray(0, head), ...Array.from({ length: times }, () => src.subarray(head))]);
+  if (bigBlockAt !== undefined) {
+    let off = head;
+    while (off + big.readUInt32LE(off + 4) <= bigBlockAt) off += big.readUInt32LE(off + 4);
+    const blen = big.readUInt32LE(off + 4);
+    const dataEnd = off + 28 + ((big.readUInt32LE(off + 20) + 3) & ~3);
+    const comments = Buffer.concat(Array.from({ length: 11 }, () => {
+      const opt = Buffer.alloc(4 + 65532, 0x61);
+      opt.writeUInt16LE(1, 0);
+      opt.writeUInt16LE(65532, 2);
+      return opt;
+    }));
+    const block = Buffer.concat([big.subarray(off, dataEnd), comments, big.subarray(dataEnd, off + blen)]);
+    block.writeUInt32LE(block.length, 4);
+    block.writeUInt32LE(block.length, block.length - 4);
+    big = Buffer.concat([big.subarray(0, off), block, big.subarray(off + blen)]);
+  }
+  const ref = readReferenceLines(reference);
+  return { big, expected: Array.from({ length: times }, () => ref).flat() };
 }
 
 describe('pcapflow decode --format ek equals tshark 4.0.17 for every corpus capture', () => {
@@ -135,6 +174,57 @@ describe('pcapflow decode: stdin, other formats, errors', () => {
     expect(err.text()).toMatch(/cut short/);
     const ref = readReferenceLines('libwifi__probe_req.tshark.jsonl');
     expect(out.lines()).toEqual(ref.slice(0, ref.length - 1));
+  });
+
+  // The file is read in 4 MiB chunks: records cut at chunk edges are carried into the next chunk.
+  it.each([
+    ['aircrack-ng__test1.pcap', 'aircrack-ng__test1.tshark.jsonl'],
+    ['derived__aircrack-ng__test1.pcapng', 'aircrack-ng__test1.tshark.jsonl'],
+  ])('a capture larger than the read chunks (%s repeated) prints the reference repeated; cut short, all but the last', async (capture, reference) => {
+    const { big, expected } = bigCapture(capture, reference);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-decode-'));
+    const file = path.join(dir, capture);
+
+    writeFileSync(file, big);
+    const whole = await run(file, 'ek', 'wifi');
+    expect(whole.code).toBe(0);
+    expect(whole.err.text()).toBe('');
+    const lines = whole.out.lines();
+    expect(compare(capture, expected, lines)).toEqual([]);
+    expect(lines).toHaveLength(expected.length);
+
+    writeFileSync(file, big.subarray(0, big.length - 7));
+    const cut = await run(file, 'ek', 'wifi');
+    expect(cut.code).toBe(0);
+    expect(cut.err.text()).toMatch(/cut short/);
+    expect(cut.out.lines()).toEqual(expected.slice(0, -1));
+  });
+
+  // Into a file (or /dev/null) the built command formats Wi-Fi ek lines in a worker thread when a
+  // core is idle; PCAPFLOW_DECODE_WORKER forces either path. Both must print the reference.
+  it.each([
+    ['aircrack-ng__test1.pcap', undefined],
+    ['derived__aircrack-ng__test1.pcapng', (4 << 20) - 600_000],
+  ])('the built command writing a file prints the reference with and without the ek worker (%s repeated)', (capture, bigBlockAt) => {
+    const built = path.resolve(__dirname, '../dist/decode-command.js');
+    expect(existsSync(built)).toBe(true); // built by `npm ci` (prepare) or `npm run build`
+    const { big, expected } = bigCapture(capture, 'aircrack-ng__test1.tshark.jsonl', bigBlockAt);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-decode-'));
+    const file = path.join(dir, capture);
+    for (const [bytes, want, warn] of [[big, expected, ''], [big.subarray(0, big.length - 7), expected.slice(0, -1), 'cut short']] as const) {
+      writeFileSync(file, bytes);
+      for (const worker of ['1', '0']) {
+        const outFile = path.join(dir, `out-${worker}.jsonl`);
+        const fd = openSync(outFile, 'w');
+        const script = `require(${JSON.stringify(built)}).decodeCommand({ input: ${JSON.stringify(file)}, format: 'ek', fields: 'wifi', out: process.stdout, err: process.stderr }).then((c) => { process.exitCode = c; })`;
+        const r = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, PCAPFLOW_DECODE_WORKER: worker }, encoding: 'utf8', timeout: 120_000 });
+        closeSync(fd);
+        expect({ worker, status: r.status, warned: warn ? r.stderr.includes(warn) : r.stderr === '' }).toEqual({ worker, status: 0, warned: true });
+        const lines = readFileSync(outFile, 'utf8').split('\n').filter((l) => l.length > 0);
+        expect(compare(`${capture} (worker ${worker})`, want as string[], lines)).toEqual([]);
+        expect(lines).toHaveLength(want.length);
+      }
+    }
   });
 
   it('rejects an unknown format', async () => {

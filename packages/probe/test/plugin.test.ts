@@ -194,7 +194,7 @@ describe.each([['embedded'], ['nats']])('probe plugin on %s transport', (kind) =
     writeFileSync(ekFile, ref.map((l) => `{"index":{"_index":"packets-2024-01-01","_type":"doc"}}\n${l}\n`).join('') + 'not json\n');
     const flowsFile = corpusPath('wired', 'zeek__wikipedia.flows.jsonl');
     const flows = readFileSync(flowsFile, 'utf8').split('\n').filter(Boolean);
-    const yaml = topology(pre, { kind: 'tshark-ek', path: ekFile });
+    const yaml = topology(pre, { kind: 'tshark-ek', path: ekFile }, ', detail: full');
     const p = await startPipeline({ yaml, natsUrl: url() });
     await p.drain(60_000);
     const recs = await readStream(p, `${pre}_FRAMES`, `${pre}.wifi.>`, ref.length);

@@ -1,6 +1,8 @@
 /**
  * Probe benchmark: frames/s of tshark -T ek, `pcapflow decode --format ek`, the library decode
- * loop, and decode + JetStream publish through the runtime, on one large radiotap capture.
+ * loop, the frame records the plugin publishes (in memory), and decode + JetStream publish through
+ * the runtime, beside the raw ceiling: nats.js publishing the same bytes, already batched. The
+ * nats-server shares the machine's cores, so its CPU time is printed with the publish rows.
  *
  *   npm run bench -w @pcapflow/probe -- [--pcap FILE] [--packets N] [--tshark-frames N] [--runs R] [--skip-tshark] [--skip-publish]
  *
@@ -9,16 +11,18 @@
  * PCAPFLOW_SHARED, else $PCAPFLOW_CORPUS/.., else ../shared next to the repository.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startNatsServer, startTestPipeline } from '@pcapflow/core/testkit';
-import { encodeValue } from '@pcapflow/core';
+import { encodeValue, partitionOf, subjectToken } from '@pcapflow/core';
 import { CaptureParser, forEachPacket, STEP_PACKET, STEP_CONTINUE } from '../capture/reader';
 import { EkSink, writeEkWifi } from '../ek/wifi';
 import { getMacResolver } from '../oui';
 import { WifiDecoder } from '../wifi/decoder';
 import { toRecord } from '../wifi/record';
+import { Counters, PacketProcessor } from '../source/processor';
+import { DETAIL_GROUPS, type DetailGroup } from '../wifi/pack';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -42,8 +46,11 @@ function benchPcap(): string {
   if (!existsSync(f)) {
     const tool = path.join(SHARED, 'tools/make-bench-pcap.mjs');
     log(`making ${f} with ${tool} (${PACKETS} packets)…`);
-    const r = spawnSync(process.execPath, [tool, '--out', f, '--packets', String(PACKETS), '--seed', '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (r.status !== 0) throw new Error(`make-bench-pcap failed (set PCAPFLOW_SHARED or pass --pcap FILE)`);
+    // made under a temporary name and renamed: a concurrent bench never reads a half-written file
+    const part = `${f}.${process.pid}.part`;
+    const r = spawnSync(process.execPath, [tool, '--out', part, '--packets', String(PACKETS), '--seed', '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) { rmSync(part, { force: true }); throw new Error(`make-bench-pcap failed (set PCAPFLOW_SHARED or pass --pcap FILE)`); }
+    renameSync(part, f);
   }
   return f;
 }
@@ -73,6 +80,34 @@ async function run(cmd: string, args: string[], stdoutFd: number | 'ignore'): Pr
 }
 
 interface Row { what: string; frames: number; seconds: number; note?: string }
+
+/** CPU seconds (user + system) a process has used so far, from /proc (undefined where there is none). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+  } catch { return undefined; }
+}
+
+/** The nats-server listening on `port` (the testkit does not expose its pid). */
+function natsServerPid(port: number): number | undefined {
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.includes('nats-server') && argv[argv.indexOf('-p') + 1] === String(port)) return Number(d);
+    }
+  } catch { /* no /proc */ }
+  return undefined;
+}
+
+/** Frame records as the plugin builds them (decode + record + msgpack form), handed to `emit`. */
+function runProcessor(buf: Uint8Array, capture: string, detail: readonly DetailGroup[], emit: (r: Record<string, unknown>) => void): void {
+  const counters = new Counters({ counter: () => ({ value: 0, inc() { /* not counted */ } }) });
+  const proc = new PacketProcessor((_o, r) => emit(r), counters, { wifi: true, wired: true, keepRaw: false, malformed: 'emit', detail }).beginCapture(capture);
+  forEachPacket(buf, (p, b) => proc.packet(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec));
+}
 
 async function main(): Promise<void> {
   const file = benchPcap();
@@ -152,71 +187,110 @@ async function main(): Promise<void> {
       forEachPacket(buf, (p, b) => { writeEkWifi(d.decode(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec), sink); if (sink.pos > 1 << 20) sink.take(); });
     }],
     ['library decode + typed record (toRecord)', () => { const d = new WifiDecoder(); forEachPacket(buf, (p, b) => { toRecord(d.decode(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec)); }); }],
+    ['decode + frame record with msgpack form (detail: basic)', () => { runProcessor(buf, path.basename(file), [], () => undefined); }],
+    ['decode + frame record with msgpack form (detail: full)', () => { runProcessor(buf, path.basename(file), DETAIL_GROUPS, () => undefined); }],
   ];
   for (const [what, fn] of loops) {
     let best = Infinity;
-    for (let i = 0; i < RUNS; i++) { const t0 = process.hrtime.bigint(); fn(); best = Math.min(best, secs(t0)); }
-    rows.push({ what, frames: total, seconds: best, note: `in memory, best of ${RUNS}` });
+    let cpu = Infinity;
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      fn();
+      best = Math.min(best, secs(t0));
+      const c = process.cpuUsage(c0);
+      cpu = Math.min(cpu, (c.user + c.system) / 1e6);
+    }
+    // CPU time beside wall time: on a shared machine the wall clock also counts other jobs
+    rows.push({ what, frames: total, seconds: best, note: `in memory, best of ${RUNS}; CPU ${cpu.toFixed(2)} s (${(total / cpu / 1e3).toFixed(0)}k frames per CPU second)` });
   }
 
   // 4. decode + JetStream publish
   if (!flag('skip-publish')) {
     const nats = await startNatsServer();
+    const natsPid = natsServerPid(nats.port);
+    const cpuNote = (node: NodeJS.CpuUsage, server0: number | undefined) => {
+      const srv = server0 === undefined ? undefined : cpuSeconds(natsPid)! - server0;
+      return `node CPU ${((node.user + node.system) / 1e6).toFixed(2)} s, nats-server CPU ${srv === undefined ? '?' : srv.toFixed(2)} s`;
+    };
     try {
       // 4a. the runtime path: the probe plugin in a topology, file-storage stream, acked publishes
-      // (best of min(runs, 2), a fresh stream each time)
-      let best: Row | undefined;
-      for (let run = 0; run < Math.min(RUNS, 2); run++) {
+      // (a fresh stream each time); the default record (detail: basic) best of min(runs, 2), then detail: full once
+      let run = 0;
+      const topologyRun = async (detail: 'basic' | 'full'): Promise<Row> => {
+        const id = run++;
         const yaml = `
 streams:
-  BENCH${run}: { subjects: ["bench${run}.>"], storage: file }
+  BENCH${id}: { subjects: ["bench${id}.>"], storage: file }
 instances:
   probe:
     use: ${JSON.stringify(PKG_DIR)}
-    config: { source: { kind: file, path: ${JSON.stringify(file)} } }
+    config: { source: { kind: file, path: ${JSON.stringify(file)} }, detail: ${detail} }
     outputs:
-      frames: { subject: "bench${run}.wifi.{subtype_name}.p{sa%16}", batch: 1000 }
-      wired: "bench${run}.net.{kind}"
+      frames: { subject: "bench${id}.wifi.{subtype_name}.p{sa%16}", batch: 1000 }
+      wired: "bench${id}.net.{kind}"
 `;
         const t0 = process.hrtime.bigint();
+        const c0 = process.cpuUsage();
+        const s0 = cpuSeconds(natsPid);
         const p = await startTestPipeline({ yaml, natsUrl: nats.url });
         const actor = p.runtime.actors.find((a) => a.name === 'probe')!;
         while (!actor.finished) await new Promise((r) => setTimeout(r, 5));
         const s = secs(t0);
+        const note = cpuNote(process.cpuUsage(c0), s0);
         const m = actor.health().metrics as Record<string, number>;
         await p.stop();
-        const row = { what: 'decode + JetStream publish (probe plugin in a topology)', frames: m.emitted_frames ?? total, seconds: s,
-          note: `file stream, batches of 1000 per subject, acked; pipeline start to last ack, best of ${Math.min(RUNS, 2)}` };
+        return { what: `decode + JetStream publish (probe plugin in a topology, detail: ${detail})`, frames: m.emitted_frames ?? total, seconds: s,
+          note: `file stream, batches of 1000 per subject, acked; pipeline start to last ack; ${note}` };
+      };
+      let best: Row | undefined;
+      const n = Math.min(RUNS, 2);
+      for (let i = 0; i < n; i++) {
+        const row = await topologyRun('basic');
         if (!best || row.seconds < best.seconds) best = row;
       }
+      best!.note += `; best of ${n}`;
       rows.push(best!);
+      rows.push(await topologyRun('full'));
 
-      // 4b. direct: decode → typed records → msgpack batches of 1000 → js publish, 64 in flight
-      const p2 = await startTestPipeline({ yaml: 'streams:\n  BENCH2: { subjects: ["bench2.>"], storage: file }\ninstances: {}\n', natsUrl: nats.url });
-      const t1 = process.hrtime.bigint();
-      const d = new WifiDecoder();
-      const inflight = new Set<Promise<unknown>>();
-      let batch: object[] = [];
-      let n = 0;
-      const pending: object[][] = [];
-      forEachPacket(buf, (pp, b) => {
-        batch.push(toRecord(d.decode(b, pp.pktOff, pp.capLen, pp.origLen, pp.linktype, pp.tsSec, pp.tsNsec)));
-        if (batch.length === 1000) { pending.push(batch); batch = []; }
-        n++;
+      // 4b. the raw ceiling: the same records (detail: basic) batched per subject as the runtime
+      // does, 1000 per message, encoded before the clock starts, then published through nats.js
+      // (the runtime's transport) with message ids, 32 in flight (the runtime's limit)
+      const messages: Array<[string, Uint8Array]> = [];
+      const bySubject = new Map<string, Record<string, unknown>[]>();
+      let frames = 0;
+      runProcessor(buf, path.basename(file), [], (r) => {
+        frames++;
+        const subject = `raw.wifi.${subjectToken(r.subtype_name)}.p${partitionOf(r.sa, 16)}`;
+        let list = bySubject.get(subject);
+        if (!list) { list = []; bySubject.set(subject, list); }
+        list.push(r);
+        if (list.length === 1000) { messages.push([subject, encodeValue(list)]); bySubject.delete(subject); }
       });
-      if (batch.length) pending.push(batch);
-      const tDecode = secs(t1);
-      const t2 = process.hrtime.bigint();
-      let i = 0;
-      for (const recs of pending) {
-        const pr = p2.transport.publish(`bench2.frames.p${i++ % 16}`, encodeValue(recs)).finally(() => inflight.delete(pr));
-        inflight.add(pr);
-        if (inflight.size >= 64) await Promise.race(inflight);
+      for (const [subject, list] of bySubject) messages.push([subject, encodeValue(list)]);
+      const bytes = messages.reduce((a, m) => a + m[1].length, 0);
+      let bestRaw: Row | undefined;
+      for (let i = 0; i < n; i++) {
+        const p2 = await startTestPipeline({ yaml: `streams:\n  RAW${i}: { subjects: ["raw${i}.>"], storage: file }\ninstances: {}\n`, natsUrl: nats.url });
+        const t1 = process.hrtime.bigint();
+        const c0 = process.cpuUsage();
+        const s0 = cpuSeconds(natsPid);
+        const inflight = new Set<Promise<unknown>>();
+        let k = 0;
+        for (const [subject, data] of messages) {
+          const pr = p2.transport.publish(`raw${i}.${subject.slice(4)}`, data, { msgId: `raw.${i}.${k++}` }).finally(() => inflight.delete(pr));
+          inflight.add(pr);
+          if (inflight.size >= 32) await Promise.race(inflight);
+        }
+        await Promise.all(inflight);
+        const s = secs(t1);
+        const note = cpuNote(process.cpuUsage(c0), s0);
+        await p2.stop();
+        const row = { what: 'raw ceiling: nats.js publish of the same bytes, pre-batched (detail: basic)', frames, seconds: s,
+          note: `${messages.length} messages, ${(bytes / 1e6).toFixed(0)} MB (${(bytes / frames).toFixed(0)} B/frame), ${(bytes / s / 1e6).toFixed(0)} MB/s, 32 in flight, acked; ${note}; best of ${n}` };
+        if (!bestRaw || row.seconds < bestRaw.seconds) bestRaw = row;
       }
-      await Promise.all(inflight);
-      const tPub = secs(t2);
-      await p2.stop();
-      rows.push({ what: 'decode + toRecord, then msgpack publish (direct, 64 in flight)', frames: n, seconds: tDecode + tPub, note: `decode ${tDecode.toFixed(2)} s + encode/publish ${tPub.toFixed(2)} s` });
+      rows.push(bestRaw!);
     } finally {
       await nats.stop();
     }

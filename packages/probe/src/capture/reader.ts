@@ -3,8 +3,9 @@
 //
 // Why a hand-rolled cursor instead of DataView + objects: the probe decodes >1M frames/s, so the
 // core (`CaptureParser`) reads integers straight from the bytes and reports each record as
-// (offset, length) into the caller's buffer. `readCapture` and `CaptureStreamReader` wrap it and
-// hand out `Packet`s whose `data` is a zero-copy subarray view.
+// (offset, length) into the caller's buffer. `PacketCursor` is the one record loop on top of it;
+// `forEachPacket`, `readCapture`, `CaptureStreamReader` and `pcapflow decode` all run it, the last
+// two handing out `Packet`s whose `data` is a zero-copy subarray view.
 //
 // Error policy (matches Wireshark's wiretap): a record cut short at the end of the input is NOT
 // emitted (tshark stops with "cut short in the middle of a packet"); it is counted in
@@ -298,34 +299,80 @@ export class CaptureParser {
   }
 }
 
+/** The packet the parser is on, as a `Packet` whose `data` is a zero-copy view into `buf`. */
+export function packetAt(p: CaptureParser, buf: Uint8Array): Packet {
+  return {
+    linktype: p.linktype, tsSec: p.tsSec, tsNsec: p.tsNsec, capLen: p.capLen, origLen: p.origLen,
+    data: buf.subarray(p.pktOff, p.pktOff + p.capLen), interfaceId: p.interfaceId,
+  };
+}
+
+/**
+ * The record loop every reader shares: `next()` steps over headers and non-packet blocks to the
+ * next packet (true: `parser.pktOff`, `parser.capLen`… describe it, counted in `counters`), or
+ * stops (false) at the end of the buffer or at a fatal error (`stop` says which). Allocation-free.
+ */
+export class PacketCursor {
+  readonly parser: CaptureParser;
+  buf: Uint8Array = new Uint8Array(0);
+  /** Offset of the first byte not consumed yet. */
+  off = 0;
+  end = 0;
+  /** Why `next()` last returned false: STEP_NEED_MORE (input ends inside a unit, or at its end) or STEP_DONE (fatal). */
+  stop = STEP_NEED_MORE;
+
+  constructor(readonly counters: ReaderCounters = newReaderCounters()) {
+    this.parser = new CaptureParser(counters);
+  }
+
+  /** Continue on `buf[off .. end)` (parser state — byte order, interfaces — carries over). */
+  reset(buf: Uint8Array, off = 0, end = buf.length): this {
+    this.buf = buf;
+    this.off = off;
+    this.end = end;
+    return this;
+  }
+
+  next(): boolean {
+    const p = this.parser;
+    for (;;) {
+      const r = p.step(this.buf, this.off, this.end);
+      if (r === STEP_PACKET) {
+        this.counters.packets++;
+        this.counters.bytes += p.capLen;
+        this.off = p.consumed;
+        return true;
+      }
+      if (r !== STEP_CONTINUE) {
+        this.stop = r;
+        return false;
+      }
+      this.off = p.consumed;
+    }
+  }
+
+  /** Bytes left after `next()` returned false that belong to an incomplete unit. */
+  get leftover(): number {
+    return this.stop === STEP_NEED_MORE ? this.end - this.off : 0;
+  }
+
+  /** No more input will come: count an incomplete unit left over (a record cut short, or no complete file header). */
+  endOfInput(what = 'file'): void {
+    if (this.leftover > 0) {
+      if (this.parser.hasStarted()) this.counters.truncatedRecords++;
+      else { this.counters.errors++; this.counters.lastError = `${what} too short for a capture header`; }
+    }
+  }
+}
+
 /**
  * Read a whole capture held in memory. Yields packets with zero-copy `data` views into `buf`.
  * Never throws on malformed input: stops and records the problem in `counters`.
  */
 export function* readCapture(buf: Uint8Array, counters: ReaderCounters = newReaderCounters()): Generator<Packet> {
-  const p = new CaptureParser(counters);
-  let off = 0;
-  const end = buf.length;
-  for (;;) {
-    const r = p.step(buf, off, end);
-    if (r === STEP_PACKET) {
-      counters.packets++;
-      counters.bytes += p.capLen;
-      yield {
-        linktype: p.linktype, tsSec: p.tsSec, tsNsec: p.tsNsec, capLen: p.capLen, origLen: p.origLen,
-        data: buf.subarray(p.pktOff, p.pktOff + p.capLen), interfaceId: p.interfaceId,
-      };
-      off = p.consumed;
-    } else if (r === STEP_CONTINUE) {
-      off = p.consumed;
-    } else {
-      if (r === STEP_NEED_MORE && off < end) {
-        if (p.hasStarted()) counters.truncatedRecords++;
-        else { counters.errors++; counters.lastError = 'file too short for a capture header'; }
-      }
-      return;
-    }
-  }
+  const cur = new PacketCursor(counters).reset(buf);
+  while (cur.next()) yield packetAt(cur.parser, buf);
+  cur.endOfInput();
 }
 
 /**
@@ -333,26 +380,10 @@ export function* readCapture(buf: Uint8Array, counters: ReaderCounters = newRead
  * packet bytes are `buf[parser.pktOff .. parser.pktOff + parser.capLen)`. Returns the counters.
  */
 export function forEachPacket(buf: Uint8Array, onPacket: (p: CaptureParser, buf: Uint8Array) => void, counters: ReaderCounters = newReaderCounters()): ReaderCounters {
-  const p = new CaptureParser(counters);
-  let off = 0;
-  const end = buf.length;
-  for (;;) {
-    const r = p.step(buf, off, end);
-    if (r === STEP_PACKET) {
-      counters.packets++;
-      counters.bytes += p.capLen;
-      onPacket(p, buf);
-      off = p.consumed;
-    } else if (r === STEP_CONTINUE) {
-      off = p.consumed;
-    } else {
-      if (r === STEP_NEED_MORE && off < end) {
-        if (p.hasStarted()) counters.truncatedRecords++;
-        else { counters.errors++; counters.lastError = 'file too short for a capture header'; }
-      }
-      return counters;
-    }
-  }
+  const cur = new PacketCursor(counters).reset(buf);
+  while (cur.next()) onPacket(cur.parser, buf);
+  cur.endOfInput();
+  return counters;
 }
 
 export interface StreamEndResult {
@@ -367,12 +398,12 @@ export interface StreamEndResult {
  * stay valid because buffers are never reused). Partial records are held until the next push.
  */
 export class CaptureStreamReader {
-  private readonly parser: CaptureParser;
+  private readonly cursor: PacketCursor;
   private pending: Uint8Array | null = null;
   private done = false;
 
   constructor(readonly counters: ReaderCounters = newReaderCounters()) {
-    this.parser = new CaptureParser(counters);
+    this.cursor = new PacketCursor(counters);
   }
 
   /** True after a fatal format error; further input is ignored. */
@@ -388,6 +419,11 @@ export class CaptureStreamReader {
 
   /** Like `push` but calls `sink` per packet (no array). */
   pushTo(chunk: Uint8Array, sink: (p: Packet) => void): void {
+    this.pushRaw(chunk, (p, buf) => sink(packetAt(p, buf)));
+  }
+
+  /** Like `forEachPacket` for a chunk: `onPacket(parser, buf)` per complete packet (allocation-free). */
+  pushRaw(chunk: Uint8Array, onPacket: (p: CaptureParser, buf: Uint8Array) => void): void {
     if (this.done || chunk.length === 0) return;
     let buf: Uint8Array;
     if (this.pending) {
@@ -398,39 +434,16 @@ export class CaptureStreamReader {
     } else {
       buf = chunk;
     }
-    const p = this.parser;
-    const c = this.counters;
-    let off = 0;
-    const end = buf.length;
-    for (;;) {
-      const r = p.step(buf, off, end);
-      if (r === STEP_PACKET) {
-        c.packets++;
-        c.bytes += p.capLen;
-        sink({
-          linktype: p.linktype, tsSec: p.tsSec, tsNsec: p.tsNsec, capLen: p.capLen, origLen: p.origLen,
-          data: buf.subarray(p.pktOff, p.pktOff + p.capLen), interfaceId: p.interfaceId,
-        });
-        off = p.consumed;
-      } else if (r === STEP_CONTINUE) {
-        off = p.consumed;
-      } else if (r === STEP_NEED_MORE) {
-        // Copy the tail: the caller may reuse its chunk buffer (e.g. fs.read into one buffer).
-        if (off < end) this.pending = buf.slice(off);
-        return;
-      } else {
-        this.done = true;
-        return;
-      }
-    }
+    const cur = this.cursor.reset(buf);
+    while (cur.next()) onPacket(cur.parser, buf);
+    if (cur.stop === STEP_DONE) this.done = true;
+    // Copy the tail: the caller may reuse its chunk buffer (e.g. fs.read into one buffer).
+    else if (cur.leftover > 0) this.pending = buf.slice(cur.off);
   }
 
   end(): StreamEndResult {
     const left = this.pending ? this.pending.length : 0;
-    if (left > 0 && !this.done) {
-      if (this.parser.hasStarted()) this.counters.truncatedRecords++;
-      else { this.counters.errors++; this.counters.lastError = 'input too short for a capture header'; }
-    }
+    if (left > 0 && !this.done) this.cursor.reset(this.pending!).endOfInput('input');
     this.pending = null;
     this.done = true;
     return { leftoverBytes: left, counters: this.counters };

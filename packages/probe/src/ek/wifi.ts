@@ -138,25 +138,60 @@ export function formatEkWifi(fr: WifiFrame, resolver: MacResolver = getMacResolv
 }
 
 // ---------------------------------------------------------------------------------------------
-// Byte-level writer: same output as formatEkWifi but written straight into a Buffer, avoiding
-// JS string ropes (flattening them dominated `decode --format ek` at ~150k lines/s).
+// Byte-level writer: the same bytes as formatEkWifi + '\n', written straight into a Buffer.
+// A line is assembled from cached byte fragments copied with TypedArray#set (~16 ns each, flat),
+// e.g. `","layers":{…fc type…,"wlan_radio_channel":["149"]` or a whole
+// `,"wlan_ta":["…"],"wlan_ta_resolved":["…"],"wlan_sa":…`: a typical line is 4-6 copies and a
+// few array lookups. Byte loops (~1.5 ns a byte) are left for timestamp digits and element bytes.
+// Positions are kept in locals (not in the sink) while a line is written.
 
 const enc = new TextEncoder();
+/**
+ * Fragments are views into 64 KiB slabs: one backing store for hundreds of fragments (no external
+ * allocation each, which drove GC), and fragments made together lie together in memory.
+ */
+const SLAB = 1 << 16;
+let slab = new Uint8Array(SLAB);
+let slabPos = 0;
+
+/** UTF-8 bytes of `s` (a JS loop for ASCII: ~10x cheaper than TextEncoder on these short strings). */
+function K(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 4096) return enc.encode(s);
+  if (slabPos + n > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabPos = 0;
+  }
+  const p = slabPos;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return enc.encode(s);
+    slab[p + i] = c;
+  }
+  slabPos = p + n;
+  return slab.subarray(p, p + n);
+}
 const HEXB = new Uint8Array(512);
 for (let i = 0; i < 256; i++) {
   HEXB[2 * i] = HEX.charCodeAt(i >> 4);
   HEXB[2 * i + 1] = HEX.charCodeAt(i & 15);
 }
-const K = (s: string): Uint8Array => enc.encode(s);
-const K_TS = K('{"timestamp":"');
-const K_LAYERS = K('","layers":{');
-const K_CLOSE = K('"]');
-const K_CH = K('wlan_radio_channel":["');
-const K_SIG = K('wlan_radio_signal_dbm":["');
-const K_DUR = K('wlan_radio_duration":["');
-const K_NAMES = ['wlan_ra', 'wlan_da', 'wlan_ta', 'wlan_sa'].map((n) => [K(n + '":["'), K('"],"' + n + '_resolved":["')]);
-const K_BSSID = K('wlan_bssid":["');
-const K_STAA = K('wlan_staa":["');
+/** Three ASCII digits per value 0..999. */
+const DIG3 = new Uint8Array(3000);
+for (let i = 0; i < 1000; i++) {
+  DIG3[3 * i] = 48 + ((i / 100) | 0);
+  DIG3[3 * i + 1] = 48 + (((i / 10) | 0) % 10);
+  DIG3[3 * i + 2] = 48 + (i % 10);
+}
+
+const K_CH = 'wlan_radio_channel":["';
+const K_SIG = 'wlan_radio_signal_dbm":["';
+const K_DUR = 'wlan_radio_duration":["';
+const K_ROLE = ['wlan_ra', 'wlan_da', 'wlan_ta', 'wlan_sa', 'wlan_bssid', 'wlan_staa'];
+/** Fragment kinds per address: the six roles, then ra+da and ta+sa of one address (most frames). */
+const ROLE_RA_DA = 6;
+const ROLE_TA_SA = 7;
+const ROLES = 8;
 const K_SSID = K('wlan_ssid":[');
 const K_OUI = K('wlan_tag_oui":[');
 const K_OUITYPE = K(',"wlan_tag_vendor_oui_type":[');
@@ -164,110 +199,209 @@ const K_VDATA = K('wlan_tag_vendor_data":[');
 const K_COUNTRY = K('wlan_country_info_code":[');
 const K_WPS = K('wps_device_name":[');
 const K_MISSING = K('<MISSING>');
-const K_END = K('}}\n');
 
-interface MacBytes {
-  mac: Uint8Array;
-  resolved: Uint8Array;
-  /** Whole `wlan_ra":["…"],"wlan_ra_resolved":["…"]` fragments for ra, da, ta, sa, then bssid, staa (built on first use). */
-  frags: Array<Uint8Array | undefined>;
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
-
-/** `,"wlan_ra":["…"],"wlan_ra_resolved":["…"]` (leading `,"` included; skip 1 byte when first). */
-function macFrag(e: MacBytes, i: number): Uint8Array {
-  let f = e.frags[i];
-  if (f === undefined) {
-    f = i < 4 ? concatBytes([K_SEP, K_NAMES[i][0], e.mac, K_NAMES[i][1], e.resolved, K_CLOSE])
-      : concatBytes([K_SEP, i === 4 ? K_BSSID : K_STAA, e.mac, K_CLOSE]);
-    e.frags[i] = f;
+/** Copy `k` to `o[p..]`; returns the new position. Short fragments are copied by a loop (cheaper than #set's flat cost). */
+function put(o: Uint8Array, p: number, k: Uint8Array): number {
+  const n = k.length;
+  if (n > 12) {
+    o.set(k, p);
+    return p + n;
   }
-  return f;
+  for (let i = 0; i < n; i++) o[p + i] = k[i];
+  return p + n;
 }
 
-const K_SEP = K(',"');
+/** A `,"key…` fragment as the first key of "layers": without its comma (rare: frames without frame control). */
+function putFirst(o: Uint8Array, p: number, k: Uint8Array, first: boolean): number {
+  if (!first) return put(o, p, k);
+  for (let i = 1; i < k.length; i++) o[p++] = k[i];
+  return p;
+}
+
+/** Decimal integer (any number: digits via String() outside the int32 range). */
+function putInt(o: Uint8Array, p: number, v: number): number {
+  if (v >= 0 && v < 1000 && (v | 0) === v) {
+    if (v >= 100) o[p++] = DIG3[3 * v];
+    if (v >= 10) o[p++] = DIG3[3 * v + 1];
+    o[p++] = DIG3[3 * v + 2];
+    return p;
+  }
+  const s = String(v);
+  for (let i = 0; i < s.length; i++) o[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** `{"timestamp":"` + seconds without their last 3 digits, for the current thousand-second block. */
+let tsBlock = -1;
+let tsPrefix: Uint8Array = K('');
+
+function putTimestamp(o: Uint8Array, p: number, sec: number, nsec: number): number {
+  const ms = Math.floor(nsec / 1e6);
+  if (sec >= 1000 && sec < 9e15 && (ms | 0) === ms && ms >= 0 && ms < 1000 && Math.floor(sec) === sec) {
+    const block = Math.floor(sec / 1000);
+    if (block !== tsBlock) {
+      tsBlock = block;
+      tsPrefix = K('{"timestamp":"' + block);
+    }
+    p = put(o, p, tsPrefix);
+    const lo = 3 * (sec - block * 1000);
+    o[p] = DIG3[lo];
+    o[p + 1] = DIG3[lo + 1];
+    o[p + 2] = DIG3[lo + 2];
+    o[p + 3] = DIG3[3 * ms];
+    o[p + 4] = DIG3[3 * ms + 1];
+    o[p + 5] = DIG3[3 * ms + 2];
+    return p + 6;
+  }
+  const s = '{"timestamp":"' + ekTimestamp(sec, nsec);
+  for (let i = 0; i < s.length; i++) o[p++] = s.charCodeAt(i);
+  return p;
+}
 
 /**
- * Small per-value fragments, built on first use: `,"wlan_radio_channel":["149"]` etc. (leading
- * `,"`). Values outside the tables are written directly.
+ * `","layers":{` + fc type/subtype + channel, by (fc, channel): `HEAD[fcIdx][chIdx]` with
+ * fcIdx = 0 (no fc) or 1 + typeSubtype*4 + fcType, chIdx = 0 (no channel) or 1 + channel.
  */
-class FragTable {
-  private readonly frags: Array<Uint8Array | undefined>;
-  constructor(private readonly key: Uint8Array, private readonly min: number, size: number) {
-    this.frags = new Array<Uint8Array | undefined>(size).fill(undefined);
+const HEAD: Array<Array<Uint8Array | undefined> | undefined> = [];
+const HEAD_CH_MAX = 4096;
+
+function headString(fr: WifiFrame): string {
+  let s = '","layers":{';
+  if (fr.hasFc) {
+    const h = fr.typeSubtype.toString(16);
+    s += '"wlan_fc_type":["' + fr.fcType + '"],"wlan_fc_type_subtype":["0x' + '0000'.slice(h.length) + h + '"]';
   }
-  get(v: number): Uint8Array | undefined {
-    const i = v - this.min;
-    if (!(i >= 0 && i < this.frags.length) || (i | 0) !== i) return undefined;
-    let f = this.frags[i];
-    if (f === undefined) { f = concatBytes([K_SEP, this.key, K(String(v)), K_CLOSE]); this.frags[i] = f; }
+  if (fr.hasChannel) s += (fr.hasFc ? ',"' : '"') + K_CH + fr.channel + '"]';
+  return s;
+}
+
+function headFrag(fr: WifiFrame): Uint8Array {
+  const ts = fr.typeSubtype;
+  const ch = fr.channel;
+  if (ts >= 0 && ts < 0x400 && (ts | 0) === ts && ch >= 0 && ch < HEAD_CH_MAX && (ch | 0) === ch) {
+    const fi = fr.hasFc ? 1 + ts * 4 + fr.fcType : 0;
+    const ci = fr.hasChannel ? 1 + ch : 0;
+    let row = HEAD[fi];
+    if (row === undefined) {
+      row = new Array<Uint8Array | undefined>(HEAD_CH_MAX + 1).fill(undefined);
+      HEAD[fi] = row;
+    }
+    let f = row[ci];
+    if (f === undefined) {
+      f = K(headString(fr));
+      row[ci] = f;
+    }
     return f;
   }
+  return K(headString(fr));
 }
-const CH_FRAGS = new FragTable(K_CH, 0, 4096);
-const SIG_FRAGS = new FragTable(K_SIG, -256, 512);
-const DUR_FRAGS = new FragTable(K_DUR, 0, 1 << 16);
-/** `"wlan_fc_type":["1"],"wlan_fc_type_subtype":["0x001c"]` by type/subtype (and fc type, for safety). */
-const FC_FRAGS = new Map<number, Uint8Array>();
 
-function fcFrag(fcType: number, typeSubtype: number): Uint8Array {
-  const k = typeSubtype * 16 + fcType;
-  let f = FC_FRAGS.get(k);
-  if (f === undefined) {
-    const h = typeSubtype.toString(16);
-    f = K('"wlan_fc_type":["' + fcType + '"],"wlan_fc_type_subtype":["0x' + '0000'.slice(h.length) + h + '"]');
-    FC_FRAGS.set(k, f);
+/** `,"key":["value"]` fragments for small integer values (index value - min), built on first use; others are built per call. */
+function valueFrag(table: Array<Uint8Array | undefined>, key: string, min: number, v: number): Uint8Array {
+  const i = v - min;
+  if (i >= 0 && i < table.length && (i | 0) === i) {
+    const f = table[i];
+    if (f !== undefined) return f;
+    return (table[i] = K(',"' + key + v + '"]'));
   }
-  return f;
+  return K(',"' + key + v + '"]');
 }
-/**
- * Address cache: open addressing on the two 24-bit halves in typed arrays (~3x faster than
- * nested Maps on the ~3 lookups per frame). Cleared when it reaches MAC_CACHE_MAX entries.
- */
-const MAC_CACHE_MAX = 1 << 19;
-let macCap = 1 << 12;
-let macHi = new Int32Array(macCap).fill(-1);
-let macLo = new Int32Array(macCap);
-let macVal: Array<MacBytes | undefined> = new Array<MacBytes | undefined>(macCap).fill(undefined);
-let macBytesCount = 0;
-let macBytesResolver: MacResolver | undefined;
+const SIG_MIN = -256;
+const SIG_FRAGS = new Array<Uint8Array | undefined>(512).fill(undefined);
+const DUR_FRAGS = new Array<Uint8Array | undefined>(1 << 16).fill(undefined);
 
+/**
+ * Address cache: open addressing on the two 24-bit halves (typed arrays) → entry id; per id and
+ * role (ra, da, ta, sa, bssid, staa) the whole `,"wlan_ra":["…"],"wlan_ra_resolved":["…"]`
+ * fragment, built on first use. Cleared when it holds MAC_CACHE_MAX addresses.
+ */
+const MAC_CACHE_MAX = 1 << 18;
+/** Slots of 3 int32 (high 24 bits, low 24 bits, id) side by side: a probe touches one cache line. */
+let macCap = 1 << 12;
+let macSlots = new Int32Array(3 * macCap).fill(-1);
+let macCount = 0;
+let macFrags: Array<Uint8Array | undefined> = [];
+let macStr: string[] = [];
+/** Resolved names, computed on first use (bssid/staa fragments do not need them). */
+let macRes: Array<string | undefined> = [];
+let macResolver: MacResolver | undefined;
+
+/** Index (into macSlots) of the slot holding hi:lo, or of the empty slot where it goes. */
 function macSlot(hi: number, lo: number): number {
   const mask = macCap - 1;
   let i = (Math.imul(hi, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca6b)) >>> 0;
   i = (i ^ (i >>> 15)) & mask;
   for (;;) {
-    const h = macHi[i];
-    if (h === -1 || (h === hi && macLo[i] === lo)) return i;
+    const j = 3 * i;
+    const h = macSlots[j];
+    if (h === -1 || (h === hi && macSlots[j + 1] === lo)) return j;
     i = (i + 1) & mask;
   }
 }
 
-function macReset(cap: number): void {
-  macCap = cap;
-  macHi = new Int32Array(cap).fill(-1);
-  macLo = new Int32Array(cap);
-  macVal = new Array<MacBytes | undefined>(cap).fill(undefined);
-  macBytesCount = 0;
+function macClear(resolver: MacResolver): void {
+  macCap = 1 << 12;
+  macSlots = new Int32Array(3 * macCap).fill(-1);
+  macCount = 0;
+  macFrags = [];
+  macStr = [];
+  macRes = [];
+  macResolver = resolver;
 }
 
 function macGrow(): void {
-  const oh = macHi, ol = macLo, ov = macVal;
-  macReset(macCap * 2);
-  for (let i = 0; i < oh.length; i++) {
-    if (oh[i] === -1) continue;
-    const j = macSlot(oh[i], ol[i]);
-    macHi[j] = oh[i]; macLo[j] = ol[i]; macVal[j] = ov[i];
-    macBytesCount++;
+  const old = macSlots;
+  macCap *= 2;
+  macSlots = new Int32Array(3 * macCap).fill(-1);
+  for (let i = 0; i < old.length; i += 3) {
+    if (old[i] === -1) continue;
+    const j = macSlot(old[i], old[i + 1]);
+    macSlots[j] = old[i];
+    macSlots[j + 1] = old[i + 1];
+    macSlots[j + 2] = old[i + 2];
   }
+}
+
+/** Entry id of the address at `b[off..off+6)`, adding it when new. */
+function macIdOf(b: Uint8Array, off: number, resolver: MacResolver): number {
+  if (macResolver !== resolver || macCount >= MAC_CACHE_MAX) macClear(resolver);
+  const hi = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
+  const lo = (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5];
+  let j = macSlot(hi, lo);
+  if (macSlots[j] !== -1) return macSlots[j + 2];
+  if (macCount * 2 >= macCap) {
+    macGrow();
+    j = macSlot(hi, lo);
+  }
+  const id = macCount++;
+  macSlots[j] = hi;
+  macSlots[j + 1] = lo;
+  macSlots[j + 2] = id;
+  macStr.push(macToString(b, off));
+  macRes.push(undefined);
+  for (let r = 0; r < ROLES; r++) macFrags.push(undefined);
+  return id;
+}
+
+function roleString(b: Uint8Array, off: number, id: number, role: number): string {
+  const n = K_ROLE[role];
+  if (role >= 4) return ',"' + n + '":["' + macStr[id] + '"]';
+  let res = macRes[id];
+  if (res === undefined) res = macRes[id] = macResolver!.resolve(b, off);
+  return ',"' + n + '":["' + macStr[id] + '"],"' + n + '_resolved":["' + res + '"]';
+}
+
+/**
+ * `,"wlan_<role>":["<mac>"]` (+ `,"wlan_<role>_resolved":["<name>"]` for ra/da/ta/sa), or both
+ * the ra and da (ta and sa) fragments for ROLE_RA_DA (ROLE_TA_SA).
+ */
+function macFrag(b: Uint8Array, off: number, role: number, resolver: MacResolver): Uint8Array {
+  const id = macIdOf(b, off, resolver);
+  const k = id * ROLES + role;
+  const f = macFrags[k];
+  if (f !== undefined) return f;
+  return (macFrags[k] = K(role === ROLE_RA_DA ? roleString(b, off, id, 0) + roleString(b, off, id, 1)
+    : role === ROLE_TA_SA ? roleString(b, off, id, 2) + roleString(b, off, id, 3) : roleString(b, off, id, role)));
 }
 
 /** Growable output buffer for ek lines. `take()` hands out the filled bytes (a copy-free view). */
@@ -290,196 +424,148 @@ export class EkSink {
     this.pos = 0;
     return out;
   }
-  bytes(k: Uint8Array): void {
-    // TypedArray#set costs ~16 ns flat, a byte loop ~1.4 ns a byte (Node 20): loop only the tiny ones.
-    const o = this.buf;
-    let p = this.pos;
-    const n = k.length;
-    if (n > 10) {
-      o.set(k, p);
-      this.pos = p + n;
-      return;
-    }
-    for (let i = 0; i < n; i++) o[p++] = k[i];
-    this.pos = p;
-  }
-  /** `k` from index `from` on. */
-  bytesFrom(k: Uint8Array, from: number): void {
-    const n = k.length - from;
-    if (n > 10) {
-      this.buf.set(from === 0 ? k : k.subarray(from), this.pos);
-      this.pos += n;
-      return;
-    }
-    const o = this.buf;
-    let p = this.pos;
-    for (let i = from; i < k.length; i++) o[p++] = k[i];
-    this.pos = p;
-  }
-  byte(c: number): void {
-    this.buf[this.pos++] = c;
-  }
-  int(v: number): void {
-    if (v < 0) {
-      this.buf[this.pos++] = 45;
-      v = -v;
-    }
-    if (v < 10) {
-      this.buf[this.pos++] = 48 + v;
-      return;
-    }
-    let digits = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
-    while (v >= 10) {
-      const q = Math.floor(v / 10);
-      this.buf[--p] = 48 + (v - q * 10);
-      v = q;
-    }
-    this.buf[--p] = 48 + v;
-  }
-  hex(b: Uint8Array, off: number, len: number): void {
-    const o = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < len; i++) {
-      const v = b[off + i] << 1;
-      o[p++] = HEXB[v];
-      o[p++] = HEXB[v + 1];
-    }
-    this.pos = p;
-  }
-  str(s: string): void {
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
 }
 
-function macBytesOf(b: Uint8Array, off: number, resolver: MacResolver): MacBytes {
-  if (macBytesResolver !== resolver || macBytesCount >= MAC_CACHE_MAX) {
-    macReset(1 << 12);
-    macBytesResolver = resolver;
+function putHexList(o: Uint8Array, p: number, b: Uint8Array, offs: Int32Array, lens: Int32Array, n: number): number {
+  for (let i = 0; i < n; i++) {
+    if (i) o[p++] = 44;
+    o[p++] = 34;
+    const len = lens[i];
+    if (len === 0) p = put(o, p, K_MISSING);
+    else {
+      for (let j = offs[i], e = j + len; j < e; j++) {
+        const v = b[j] << 1;
+        o[p] = HEXB[v];
+        o[p + 1] = HEXB[v + 1];
+        p += 2;
+      }
+    }
+    o[p++] = 34;
   }
-  const hi = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
-  const lo = (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5];
-  let i = macSlot(hi, lo);
-  let e = macVal[i];
-  if (e === undefined) {
-    if (macBytesCount * 2 >= macCap) { macGrow(); i = macSlot(hi, lo); }
-    macHi[i] = hi;
-    macLo[i] = lo;
-    e = { mac: enc.encode(macToString(b, off)), resolved: enc.encode(resolver.resolve(b, off)), frags: [undefined, undefined, undefined, undefined, undefined, undefined] };
-    macVal[i] = e;
-    macBytesCount++;
+  o[p++] = 93;
+  return p;
+}
+
+/** `asciiJson` written as bytes: U+FFFD as its UTF-8 bytes, JSON escapes as asciiJson writes them. */
+function putAscii(o: Uint8Array, p: number, b: Uint8Array, off: number, len: number): number {
+  for (let i = off, e = off + len; i < e; i++) {
+    const c = b[i];
+    if (c === 0) break;
+    if (c >= 0x80) {
+      o[p++] = 0xef;
+      o[p++] = 0xbf;
+      o[p++] = 0xbd;
+    } else if (c === 0x22 || c === 0x5c) {
+      o[p++] = 0x5c;
+      o[p++] = c;
+    } else if (c < 0x20) {
+      o[p++] = 0x5c;
+      const esc = c === 0x0a ? 0x6e : c === 0x0d ? 0x72 : c === 0x09 ? 0x74 : c === 0x08 ? 0x62 : c === 0x0c ? 0x66 : 0;
+      if (esc) o[p++] = esc;
+      else {
+        o[p++] = 0x75; // u00XX
+        o[p++] = 0x30;
+        o[p++] = 0x30;
+        o[p++] = HEXB[2 * c];
+        o[p++] = HEXB[2 * c + 1];
+      }
+    } else o[p++] = c;
   }
-  return e;
+  return p;
+}
+
+function putAsciiList(o: Uint8Array, p: number, b: Uint8Array, offs: Int32Array, lens: Int32Array | undefined, len: number, n: number): number {
+  for (let i = 0; i < n; i++) {
+    if (i) o[p++] = 44;
+    o[p++] = 34;
+    p = putAscii(o, p, b, offs[i], lens === undefined ? len : lens[i]);
+    o[p++] = 34;
+  }
+  o[p++] = 93;
+  return p;
 }
 
 /** Append one ek line (with trailing '\n') for `fr` to `sink`; byte-identical to formatEkWifi + '\n'. */
 export function writeEkWifi(fr: WifiFrame, sink: EkSink, resolver: MacResolver = getMacResolver()): void {
   const b = fr.buf;
-  // worst case: fixed parts + 2 hex chars per element byte
-  sink.ensure(1024 + 2 * fr.capLen + 6 * (fr.wpsCount + fr.countryCount) * 64);
-  sink.bytes(K_TS);
-  sink.int(fr.tsSec);
-  const ms = Math.floor(fr.tsNsec / 1e6);
-  sink.byte(48 + ((ms / 100) | 0));
-  sink.byte(48 + (((ms / 10) | 0) % 10));
-  sink.byte(48 + (ms % 10));
-  sink.bytes(K_LAYERS);
-  // Fragments below start with ',"'; the first key of "layers" skips the comma.
-  let first = true;
-  if (fr.hasFc) {
-    sink.bytes(fcFrag(fr.fcType, fr.typeSubtype));
-    first = false;
+  // Worst case: fixed parts + per element byte 6 output bytes (an escaped control character).
+  sink.ensure(4096 + 8 * fr.capLen);
+  const o = sink.buf;
+  let p = putTimestamp(o, sink.pos, fr.tsSec, fr.tsNsec);
+  p = put(o, p, headFrag(fr));
+  // Fragments below start with ',"'; the first key of "layers" goes without the comma.
+  let first = !fr.hasFc && !fr.hasChannel;
+  if (fr.hasSignal) { p = putFirst(o, p, valueFrag(SIG_FRAGS, K_SIG, SIG_MIN, fr.signalDbm), first); first = false; }
+  if (fr.hasDuration) { p = putFirst(o, p, valueFrag(DUR_FRAGS, K_DUR, 0, fr.radioDuration), first); first = false; }
+  // ra = da and ta = sa are the same header field in most frames: one fragment for both.
+  const ra = fr.ra, da = fr.da, ta = fr.ta, sa = fr.sa;
+  if (ra >= 0 && ra === da) { p = putFirst(o, p, macFrag(b, ra, ROLE_RA_DA, resolver), first); first = false; }
+  else {
+    if (ra >= 0) { p = putFirst(o, p, macFrag(b, ra, 0, resolver), first); first = false; }
+    if (da >= 0) { p = putFirst(o, p, macFrag(b, da, 1, resolver), first); first = false; }
   }
-  if (fr.hasChannel) {
-    const f = CH_FRAGS.get(fr.channel);
-    if (f !== undefined) { sink.bytesFrom(f, first ? 1 : 0); first = false; }
-    else { if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); } sink.bytes(K_CH); sink.int(fr.channel); sink.bytes(K_CLOSE); }
+  if (ta >= 0 && ta === sa) { p = putFirst(o, p, macFrag(b, ta, ROLE_TA_SA, resolver), first); first = false; }
+  else {
+    if (ta >= 0) { p = putFirst(o, p, macFrag(b, ta, 2, resolver), first); first = false; }
+    if (sa >= 0) { p = putFirst(o, p, macFrag(b, sa, 3, resolver), first); first = false; }
   }
-  if (fr.hasSignal) {
-    const f = SIG_FRAGS.get(fr.signalDbm);
-    if (f !== undefined) { sink.bytesFrom(f, first ? 1 : 0); first = false; }
-    else { if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); } sink.bytes(K_SIG); sink.int(fr.signalDbm); sink.bytes(K_CLOSE); }
-  }
-  if (fr.hasDuration) {
-    const f = DUR_FRAGS.get(fr.radioDuration);
-    if (f !== undefined) { sink.bytesFrom(f, first ? 1 : 0); first = false; }
-    else { if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); } sink.bytes(K_DUR); sink.int(fr.radioDuration); sink.bytes(K_CLOSE); }
-  }
-  if (fr.ra >= 0) { sink.bytesFrom(macFrag(macBytesOf(b, fr.ra, resolver), 0), first ? 1 : 0); first = false; }
-  if (fr.da >= 0) { sink.bytesFrom(macFrag(macBytesOf(b, fr.da, resolver), 1), first ? 1 : 0); first = false; }
-  if (fr.ta >= 0) { sink.bytesFrom(macFrag(macBytesOf(b, fr.ta, resolver), 2), first ? 1 : 0); first = false; }
-  if (fr.sa >= 0) { sink.bytesFrom(macFrag(macBytesOf(b, fr.sa, resolver), 3), first ? 1 : 0); first = false; }
-  if (fr.bssid >= 0) { sink.bytesFrom(macFrag(macBytesOf(b, fr.bssid, resolver), 4), first ? 1 : 0); first = false; }
-  if (fr.staa >= 0) { sink.bytesFrom(macFrag(macBytesOf(b, fr.staa, resolver), 5), first ? 1 : 0); first = false; }
+  if (fr.bssid >= 0) { p = putFirst(o, p, macFrag(b, fr.bssid, 4, resolver), first); first = false; }
+  if (fr.staa >= 0) { p = putFirst(o, p, macFrag(b, fr.staa, 5, resolver), first); first = false; }
+  if (fr.ssidCount || fr.vendorCount || fr.vdataCount || fr.countryCount || fr.wpsCount) p = putElements(fr, o, p, first);
+  o[p] = 125; // }}\n
+  o[p + 1] = 125;
+  o[p + 2] = 10;
+  sink.pos = p + 3;
+}
+
+function sep(o: Uint8Array, p: number, first: boolean): number {
+  if (!first) o[p++] = 44;
+  o[p++] = 34;
+  return p;
+}
+
+function putElements(fr: WifiFrame, o: Uint8Array, p: number, first: boolean): number {
+  const b = fr.buf;
   if (fr.ssidCount) {
-    if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); }
-    sink.bytes(K_SSID);
-    for (let i = 0; i < fr.ssidCount; i++) {
-      if (i) sink.byte(44);
-      sink.byte(34);
-      if (fr.ssidLen[i] === 0) sink.bytes(K_MISSING);
-      else sink.hex(b, fr.ssidOff[i], fr.ssidLen[i]);
-      sink.byte(34);
-    }
-    sink.byte(93);
+    p = put(o, sep(o, p, first), K_SSID);
+    first = false;
+    p = putHexList(o, p, b, fr.ssidOff, fr.ssidLen, fr.ssidCount);
   }
   if (fr.vendorCount) {
-    if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); }
-    sink.bytes(K_OUI);
+    p = put(o, sep(o, p, first), K_OUI);
+    first = false;
     for (let i = 0; i < fr.vendorCount; i++) {
-      if (i) sink.byte(44);
-      sink.byte(34);
-      sink.int(fr.vendorOui[i]);
-      sink.byte(34);
+      if (i) o[p++] = 44;
+      o[p++] = 34;
+      p = putInt(o, p, fr.vendorOui[i]);
+      o[p++] = 34;
     }
-    sink.byte(93);
+    o[p++] = 93;
     let any = false;
     for (let i = 0; i < fr.vendorCount; i++) {
       if (fr.vendorType[i] < 0) continue;
-      if (!any) sink.bytes(K_OUITYPE);
-      else sink.byte(44);
-      sink.byte(34);
-      sink.int(fr.vendorType[i]);
-      sink.byte(34);
+      if (!any) p = put(o, p, K_OUITYPE);
+      else o[p++] = 44;
+      o[p++] = 34;
+      p = putInt(o, p, fr.vendorType[i]);
+      o[p++] = 34;
       any = true;
     }
-    if (any) sink.byte(93);
+    if (any) o[p++] = 93;
   }
   if (fr.vdataCount) {
-    if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); }
-    sink.bytes(K_VDATA);
-    for (let i = 0; i < fr.vdataCount; i++) {
-      if (i) sink.byte(44);
-      sink.byte(34);
-      if (fr.vdataLen[i] === 0) sink.bytes(K_MISSING);
-      else sink.hex(b, fr.vdataOff[i], fr.vdataLen[i]);
-      sink.byte(34);
-    }
-    sink.byte(93);
+    p = put(o, sep(o, p, first), K_VDATA);
+    first = false;
+    p = putHexList(o, p, b, fr.vdataOff, fr.vdataLen, fr.vdataCount);
   }
   if (fr.countryCount) {
-    if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); }
-    sink.bytes(K_COUNTRY);
-    for (let i = 0; i < fr.countryCount; i++) {
-      if (i) sink.byte(44);
-      sink.byte(34);
-      sink.str(asciiJson(b, fr.countryOff[i], 2));
-      sink.byte(34);
-    }
-    sink.byte(93);
+    p = put(o, sep(o, p, first), K_COUNTRY);
+    first = false;
+    p = putAsciiList(o, p, b, fr.countryOff, undefined, 2, fr.countryCount);
   }
   if (fr.wpsCount) {
-    if (first) { sink.byte(34); first = false; } else { sink.byte(44); sink.byte(34); }
-    sink.bytes(K_WPS);
-    for (let i = 0; i < fr.wpsCount; i++) {
-      if (i) sink.byte(44);
-      sink.byte(34);
-      sink.str(asciiJson(b, fr.wpsOff[i], fr.wpsLen[i]));
-      sink.byte(34);
-    }
-    sink.byte(93);
+    p = put(o, sep(o, p, first), K_WPS);
+    p = putAsciiList(o, p, b, fr.wpsOff, fr.wpsLen, 0, fr.wpsCount);
   }
-  sink.bytes(K_END);
+  return p;
 }

@@ -4,7 +4,7 @@
 
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { CaptureStreamReader, newReaderCounters, type Packet, type ReaderCounters } from '../capture/reader';
+import { CaptureStreamReader, newReaderCounters, type ReaderCounters } from '../capture/reader';
 import type { PacketProcessor } from './processor';
 
 /** Read size per fs.read; ~1000-1500 typical Wi-Fi frames, so `ready()` is awaited about that often. */
@@ -163,9 +163,9 @@ export class IncrementalFile {
         const chunk = buf.subarray(0, bytesRead);
         if (hooks.pacer) await this.pushPaced(chunk, proc, hooks, hooks.pacer);
         else {
-          this.reader.pushTo(chunk, (p: Packet) => {
+          this.reader.pushRaw(chunk, (p, b) => {
             const n = ++this.packets;
-            proc.packet(p.data, 0, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec, n > this.skip);
+            proc.packet(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec, n > this.skip);
           });
         }
         if (proc.emittedSinceReady >= 1000) { proc.emittedSinceReady = 0; await hooks.ready(); }

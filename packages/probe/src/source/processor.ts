@@ -6,8 +6,8 @@ import type { ActorContext, Counter } from '@pcapflow/core';
 import { isWifiLinktype } from '../capture/linktypes';
 import { getMacResolver, type MacResolver } from '../oui';
 import { WifiDecoder } from '../wifi/decoder';
-import { toRecord, type WifiRecord } from '../wifi/record';
-import { hasFrameShape, MsgWriter, packFrameRecord } from '../wifi/pack';
+import type { WifiRecord } from '../wifi/record';
+import { dropDetail, FrameRecordBuilder, type DetailGroup } from '../wifi/pack';
 import { WiredDecoder } from '../wired/decoder';
 import { LINKTYPE } from '../wired/decode';
 import { toWiredRecord, type WiredRecord } from '../wired/record';
@@ -23,8 +23,11 @@ export function isWiredLinktype(lt: number): boolean {
   return WIRED_LINKTYPES.has(lt);
 }
 
+/** Fields of `WifiRecord` that a frame record has only with the matching `detail:` group (resolved, ssid_hex, vendor_ies). */
+type DetailField = 'ra_resolved' | 'ta_resolved' | 'da_resolved' | 'bssid_resolved' | 'ssid_hex' | 'ssids_hex' | 'vendor_ies';
+
 /** A Wi-Fi frame record as published on the `frames` output. */
-export interface FrameRecord extends WifiRecord {
+export interface FrameRecord extends Omit<WifiRecord, DetailField>, Partial<Pick<WifiRecord, DetailField>> {
   /** 1-based frame number within its capture (file or live session). */
   frame: number;
   /** Capture the frame came from: file name (directory/file sources), interface (live), input (tshark-ek). */
@@ -48,6 +51,8 @@ export interface ProcessorOptions {
   wired: boolean;
   keepRaw: boolean;
   malformed: 'emit' | 'skip';
+  /** Optional frame record fields (none: the basic record). */
+  detail?: readonly DetailGroup[];
 }
 
 /** The counters every source exposes (also returned by `health()`). */
@@ -96,10 +101,8 @@ export class PacketProcessor {
   private readonly cEmitFrames: Counter;
   private readonly cEmitWired: Counter;
   private readonly cSkipped: Counter;
-  /** Frame records get their msgpack form attached at emit time (the runtime's pre-packed fast path). */
-  private readonly packer = new MsgWriter();
-  /** undefined until the first frame record's shape is checked against the packer's key list. */
-  private packFrames: boolean | undefined;
+  /** Frame records, made with their msgpack form attached (the runtime's pre-packed fast path). */
+  private readonly frames: FrameRecordBuilder;
   /** Records emitted since the last `takeEmitted()` (the source awaits `ctx.ready()` every ~1000). */
   emittedSinceReady = 0;
 
@@ -111,6 +114,7 @@ export class PacketProcessor {
     this.cEmitFrames = counters.get('emitted_frames');
     this.cEmitWired = counters.get('emitted_wired');
     this.cSkipped = counters.get('skipped_malformed');
+    this.frames = new FrameRecordBuilder(opts.detail ?? [], opts.keepRaw, this.resolver);
   }
 
   /** Start a new capture: frame numbers restart at 1, decoder state is fresh. */
@@ -143,13 +147,7 @@ export class PacketProcessor {
         this.cMalformed.inc();
         if (this.opts.malformed === 'skip') { this.cSkipped.inc(); return; }
       }
-      const rec = toRecord(fr, this.resolver) as FrameRecord;
-      rec.frame = frame;
-      rec.capture = this.capture;
-      rec.sa_local = fr.sa >= 0 ? (buf[fr.sa] & 2) === 2 : null;
-      if (this.opts.keepRaw) rec.raw = buf.slice(off, off + capLen);
-      this.pack(rec);
-      this.emit('frames', rec as unknown as Record<string, unknown>);
+      this.emit('frames', this.frames.build(fr, frame, this.capture, this.opts.keepRaw ? buf.slice(off, off + capLen) : undefined));
       this.cEmitFrames.inc();
       this.emittedSinceReady++;
       return;
@@ -186,26 +184,16 @@ export class PacketProcessor {
           this.cMalformed.inc();
           if (this.opts.malformed === 'skip') { this.cSkipped.inc(); continue; }
         }
-        const wr = toRecord(fr, this.resolver) as FrameRecord;
-        wr.frame = f.frameNumber;
-        wr.capture = this.capture;
-        wr.sa_local = fr.sa >= 0 ? (inner[fr.sa] & 2) === 2 : null;
-        if (this.opts.keepRaw) wr.raw = inner.slice();
-        this.pack(wr);
-        this.emit('frames', wr as unknown as Record<string, unknown>);
+        this.emit('frames', this.frames.build(fr, f.frameNumber, this.capture, this.opts.keepRaw ? inner.slice() : undefined));
         this.cEmitFrames.inc();
         this.emittedSinceReady++;
       }
     }
   }
 
-  private pack(rec: FrameRecord): void {
-    if (this.packFrames === undefined) this.packFrames = hasFrameShape(rec);
-    if (this.packFrames) packFrameRecord(rec, this.packer);
-  }
-
   /** Emit an already-typed record (tshark-ek source). */
   emitRecord(output: 'frames' | 'wired', rec: Record<string, unknown>): void {
+    if (output === 'frames') dropDetail(rec, this.opts.detail ?? []);
     this.emit(output, rec);
     (output === 'frames' ? this.cEmitFrames : this.cEmitWired).inc();
     this.emittedSinceReady++;

@@ -1,149 +1,268 @@
-// Fast msgpack encoding of frame records for the runtime's pre-packed fast path (see
-// @pcapflow/core codec.ts: PACKED_KEYS / PACKED_VALUES). Each record's values are written, in a
-// fixed key order, into a shared slab at emit time; the runtime then builds a batch message by
-// concatenation instead of walking ~55 properties per record through msgpackr. The bytes decode
-// (with the runtime's Unpackr) to exactly the record object: a test checks it, and the first
-// record of every processor is checked against the key list at run time (a mismatch turns
-// packing off rather than publishing a different shape).
+// Frame records with their msgpack form, for the runtime's pre-packed fast path (see
+// @pcapflow/core codec.ts: PACKED_KEYS / PACKED_VALUES). `FrameRecordBuilder.build` reads the
+// decoder scratch once and makes both the record object and the msgpack encoding of its values
+// (in `keys` order) into a shared slab, so the runtime builds a batch message by concatenation.
+// Why not pack the object afterwards: reading ~45 properties back and encoding ~10 strings char
+// by char cost more than decoding the frame. Strings that repeat (MACs, resolved names, SSIDs,
+// country codes, vendor elements) are cached together with their msgpack bytes. The bytes decode
+// (with the runtime's Unpackr) to exactly the record object: record-pack.test.ts checks it on
+// every frame of the corpus.
 
-import type { FrameRecord } from '../source/processor';
-import type { VendorIe } from './record';
+import type { WifiFrame } from './decoder';
+import type { MacResolver } from '../oui';
+import { asciiText, subtypeName, type VendorIe } from './record';
 
 export const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
 export const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
 
-/** Key order of a FrameRecord as built by PacketProcessor (toRecord's keys, then frame, capture, sa_local[, raw]). */
-export const FRAME_KEYS: readonly string[] = Object.freeze([
+/** Optional field groups (`detail:` in the probe config); the basic record has none of them. */
+export const DETAIL_GROUPS = ['resolved', 'ssid_hex', 'vendor_ies'] as const;
+export type DetailGroup = (typeof DETAIL_GROUPS)[number];
+
+/** Keys of the basic frame record, in order. */
+export const BASIC_KEYS: readonly string[] = Object.freeze([
   'ts', 'ts_sec', 'ts_nsec', 'linktype', 'cap_len', 'orig_len', 'malformed', 'truncated',
   'channel', 'frequency', 'signal_dbm', 'noise_dbm', 'data_rate_mbps', 'duration_us', 'phy', 'fcs_present', 'bad_fcs',
   'fc_type', 'fc_subtype', 'type_subtype', 'subtype_name', 'flags', 'to_ds', 'from_ds', 'retry', 'protected',
-  'duration_id', 'seq', 'frag', 'ra', 'ra_resolved', 'ta', 'ta_resolved', 'da', 'da_resolved', 'sa', 'sa_resolved',
-  'bssid', 'bssid_resolved', 'sta', 'ssid', 'ssid_hex', 'ssids_hex', 'ds_channel', 'country', 'vendor_ies',
-  'wps_device_name', 'frame', 'capture', 'sa_local',
+  'duration_id', 'seq', 'frag', 'ra', 'ta', 'da', 'sa', 'sa_resolved', 'bssid', 'sta', 'ssid',
+  'ds_channel', 'country', 'wps_device_name', 'frame', 'capture', 'sa_local',
 ]);
-export const FRAME_KEYS_RAW: readonly string[] = Object.freeze([...FRAME_KEYS, 'raw']);
+
+/** Keys each detail group adds (after the basic keys, in DETAIL_GROUPS order). */
+export const DETAIL_KEYS: Readonly<Record<DetailGroup, readonly string[]>> = Object.freeze({
+  resolved: ['ra_resolved', 'ta_resolved', 'da_resolved', 'bssid_resolved'],
+  ssid_hex: ['ssid_hex', 'ssids_hex'],
+  vendor_ies: ['vendor_ies'],
+});
+
+const keyLists = new Map<string, readonly string[]>();
+
+/**
+ * The key list of a record with these groups (and `raw` last with keepRaw). One shared frozen
+ * array per shape: the runtime's codec defines a shape once per message, by array identity.
+ */
+export function frameKeys(groups: readonly DetailGroup[], keepRaw: boolean): readonly string[] {
+  const keys = [...BASIC_KEYS];
+  for (const g of DETAIL_GROUPS) if (groups.includes(g)) keys.push(...DETAIL_KEYS[g]);
+  if (keepRaw) keys.push('raw');
+  const id = keys.join();
+  let shared = keyLists.get(id);
+  if (!shared) { shared = Object.freeze(keys); keyLists.set(id, shared); }
+  return shared;
+}
+
+/** Remove the fields of the groups not in `groups` from a full record (records not built here: tshark-ek input). */
+export function dropDetail(rec: Record<string, unknown>, groups: readonly DetailGroup[]): void {
+  for (const g of DETAIL_GROUPS) if (!groups.includes(g)) for (const k of DETAIL_KEYS[g]) delete rec[k];
+}
 
 const SLAB = 1 << 22;
-/** Room guaranteed before a record starts (a record without raw bytes is far smaller). */
-const MIN_ROOM = 1 << 16;
 
-/** Appends msgpack values to big slabs; `end()` hands out the bytes since `begin()`. */
-export class MsgWriter {
-  private buf = Buffer.allocUnsafeSlow(SLAB);
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-  /** Plain Uint8Array over the slab: its subarray() is cheaper than Buffer's. */
-  private u8 = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-  private pos = 0;
-  private start = 0;
+// ---- msgpack writers: (buffer, position, value) → new position; the caller made room.
 
-  begin(): void {
-    if (this.buf.length - this.pos < MIN_ROOM) this.newSlab(0);
-    this.start = this.pos;
-  }
+const f64 = new Float64Array(1);
+const f64b = new Uint8Array(f64.buffer);
+const BIG_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
-  end(): Uint8Array {
-    const b = this.u8.subarray(this.start, this.pos);
-    // Keep the next record 8-byte aligned (cheaper copies of whole records later).
-    this.pos = (this.pos + 7) & ~7;
-    return b;
-  }
-
-  private newSlab(need: number): void {
-    const used = this.pos - this.start;
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB, (used + need) * 2));
-    this.buf.copy(next, 0, this.start, this.pos);
-    this.buf = next;
-    this.view = new DataView(next.buffer, next.byteOffset, next.length);
-    this.u8 = new Uint8Array(next.buffer, next.byteOffset, next.length);
-    this.start = 0;
-    this.pos = used;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n > this.buf.length) this.newSlab(n);
-  }
-
-  nil(): void { this.ensure(1); this.buf[this.pos++] = 0xc0; }
-
-  bool(v: boolean): void { this.ensure(1); this.buf[this.pos++] = v ? 0xc3 : 0xc2; }
-
-  /** Numbers as msgpackr writes them with useRecords (0x40..0x7f never as a fixint). */
-  num(v: number): void {
-    this.ensure(9);
-    const b = this.buf;
-    if (Number.isInteger(v)) {
-      if (v >= 0) {
-        if (v < 0x40) { b[this.pos++] = v; return; }
-        if (v < 0x100) { b[this.pos++] = 0xcc; b[this.pos++] = v; return; }
-        if (v < 0x10000) { b[this.pos++] = 0xcd; this.view.setUint16(this.pos, v); this.pos += 2; return; }
-        if (v < 0x100000000) { b[this.pos++] = 0xce; this.view.setUint32(this.pos, v); this.pos += 4; return; }
-      } else {
-        if (v >= -0x20) { b[this.pos++] = v & 0xff; return; }
-        if (v >= -0x80) { b[this.pos++] = 0xd0; this.view.setInt8(this.pos, v); this.pos += 1; return; }
-        if (v >= -0x8000) { b[this.pos++] = 0xd1; this.view.setInt16(this.pos, v); this.pos += 2; return; }
-        if (v >= -0x80000000) { b[this.pos++] = 0xd2; this.view.setInt32(this.pos, v); this.pos += 4; return; }
-      }
+/** Numbers as msgpackr writes them with useRecords (0x40..0x7f never as a fixint: those are record ids). */
+function wNum(b: Uint8Array, p: number, v: number): number {
+  if (Number.isInteger(v)) {
+    if (v >= 0) {
+      if (v < 0x40) { b[p] = v; return p + 1; }
+      if (v < 0x100) { b[p] = 0xcc; b[p + 1] = v; return p + 2; }
+      if (v < 0x10000) { b[p] = 0xcd; b[p + 1] = v >>> 8; b[p + 2] = v & 0xff; return p + 3; }
+      if (v < 0x100000000) { b[p] = 0xce; b[p + 1] = v >>> 24; b[p + 2] = (v >>> 16) & 0xff; b[p + 3] = (v >>> 8) & 0xff; b[p + 4] = v & 0xff; return p + 5; }
+    } else {
+      if (v >= -0x20) { b[p] = v & 0xff; return p + 1; }
+      if (v >= -0x80) { b[p] = 0xd0; b[p + 1] = v & 0xff; return p + 2; }
+      if (v >= -0x8000) { b[p] = 0xd1; b[p + 1] = (v >> 8) & 0xff; b[p + 2] = v & 0xff; return p + 3; }
+      if (v >= -0x80000000) { b[p] = 0xd2; b[p + 1] = (v >> 24) & 0xff; b[p + 2] = (v >> 16) & 0xff; b[p + 3] = (v >> 8) & 0xff; b[p + 4] = v & 0xff; return p + 5; }
     }
-    b[this.pos++] = 0xcb;
-    this.view.setFloat64(this.pos, v);
-    this.pos += 8;
   }
+  b[p] = 0xcb;
+  f64[0] = v;
+  if (BIG_ENDIAN_HOST) for (let i = 0; i < 8; i++) b[p + 1 + i] = f64b[i];
+  else for (let i = 0; i < 8; i++) b[p + 1 + i] = f64b[7 - i];
+  return p + 9;
+}
 
-  numOrNull(v: number | null): void { if (v === null) this.nil(); else this.num(v); }
+/** A non-negative integer below 2^32 (no type checks: the caller knows). */
+function wUint(b: Uint8Array, p: number, v: number): number {
+  if (v < 0x40) { b[p] = v; return p + 1; }
+  if (v < 0x100) { b[p] = 0xcc; b[p + 1] = v; return p + 2; }
+  if (v < 0x10000) { b[p] = 0xcd; b[p + 1] = v >>> 8; b[p + 2] = v & 0xff; return p + 3; }
+  b[p] = 0xce; b[p + 1] = v >>> 24; b[p + 2] = (v >>> 16) & 0xff; b[p + 3] = (v >>> 8) & 0xff; b[p + 4] = v & 0xff;
+  return p + 5;
+}
 
-  str(s: string): void {
-    const n = s.length;
-    this.ensure(n * 3 + 5);
-    const b = this.buf;
-    const p0 = this.pos;
-    if (n < 32) {
-      let p = p0 + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        b[p++] = c;
-      }
-      if (i === n) { b[p0] = 0xa0 | n; this.pos = p; return; }
+function wNumOrNull(b: Uint8Array, p: number, v: number | null): number {
+  if (v === null) { b[p] = 0xc0; return p + 1; }
+  return wNum(b, p, v);
+}
+
+/** Bytes that are already msgpack. */
+function wRaw(b: Uint8Array, p: number, v: Uint8Array): number {
+  const n = v.length;
+  if (n < 48) { for (let i = 0; i < n; i++) b[p + i] = v[i]; }
+  else b.set(v, p);
+  return p + n;
+}
+
+function strHeader(b: Uint8Array, p: number, len: number): number {
+  if (len < 32) { b[p] = 0xa0 | len; return p + 1; }
+  if (len < 0x100) { b[p] = 0xd9; b[p + 1] = len; return p + 2; }
+  if (len < 0x10000) { b[p] = 0xda; b[p + 1] = len >>> 8; b[p + 2] = len & 0xff; return p + 3; }
+  b[p] = 0xdb; b[p + 1] = len >>> 24; b[p + 2] = (len >>> 16) & 0xff; b[p + 3] = (len >>> 8) & 0xff; b[p + 4] = len & 0xff;
+  return p + 5;
+}
+
+/** Any string (UTF-8); room for 3 bytes per UTF-16 unit + 5. */
+function wStr(b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  if (n < 32) {
+    let q = p + 1;
+    let i = 0;
+    for (; i < n; i++) { const c = s.charCodeAt(i); if (c >= 0x80) break; b[q++] = c; }
+    if (i === n) { b[p] = 0xa0 | n; return q; }
+  }
+  const bytes = Buffer.from(s, 'utf8');
+  p = strHeader(b, p, bytes.length);
+  b.set(bytes, p);
+  return p + bytes.length;
+}
+
+/** msgpack bytes of one string (cached forms). */
+function packStr(s: string | null): Uint8Array {
+  if (s === null) return Uint8Array.of(0xc0);
+  const u = Buffer.from(s, 'utf8');
+  const out = new Uint8Array(u.length + 5);
+  const p = strHeader(out, 0, u.length);
+  out.set(u, p);
+  return out.slice(0, p + u.length);
+}
+
+function arrayHeader(b: Uint8Array, p: number, n: number): number {
+  if (n < 16) { b[p] = 0x90 | n; return p + 1; }
+  b[p] = 0xdc; b[p + 1] = n >>> 8; b[p + 2] = n & 0xff;
+  return p + 3;
+}
+
+function wBin(b: Uint8Array, p: number, v: Uint8Array): number {
+  const n = v.length;
+  if (n < 0x100) { b[p] = 0xc4; b[p + 1] = n; p += 2; }
+  else if (n < 0x10000) { b[p] = 0xc5; b[p + 1] = n >>> 8; b[p + 2] = n & 0xff; p += 3; }
+  else { b[p] = 0xc6; b[p + 1] = n >>> 24; b[p + 2] = (n >>> 16) & 0xff; b[p + 3] = (n >>> 8) & 0xff; b[p + 4] = n & 0xff; p += 5; }
+  b.set(v, p);
+  return p + n;
+}
+
+const HEX_CHARS = Uint8Array.from(Buffer.from('0123456789abcdef'));
+
+/** "aa:bb:cc:dd:ee:ff" (msgpack fixstr of 17) straight from the address bytes. */
+function wMac(b: Uint8Array, p: number, a: Uint8Array, o: number): number {
+  const H = HEX_CHARS;
+  let x = a[o];
+  b[p] = 0xb1; b[p + 1] = H[x >> 4]; b[p + 2] = H[x & 15];
+  x = a[o + 1]; b[p + 3] = 0x3a; b[p + 4] = H[x >> 4]; b[p + 5] = H[x & 15];
+  x = a[o + 2]; b[p + 6] = 0x3a; b[p + 7] = H[x >> 4]; b[p + 8] = H[x & 15];
+  x = a[o + 3]; b[p + 9] = 0x3a; b[p + 10] = H[x >> 4]; b[p + 11] = H[x & 15];
+  x = a[o + 4]; b[p + 12] = 0x3a; b[p + 13] = H[x >> 4]; b[p + 14] = H[x & 15];
+  x = a[o + 5]; b[p + 15] = 0x3a; b[p + 16] = H[x >> 4]; b[p + 17] = H[x & 15];
+  return p + 18;
+}
+
+// ---- caches
+
+const HEX2: string[] = [];
+for (let i = 0; i < 256; i++) HEX2.push((i < 16 ? '0' : '') + i.toString(16));
+
+/**
+ * Direct-mapped per-address cache: the MAC string and, once asked for, the resolved name with its
+ * msgpack bytes. Keyed by two 24-bit halves (no heap numbers, no Map hashing); a collision just
+ * replaces the slot.
+ */
+class AddrCache {
+  private static readonly BITS = 16;
+  private readonly hi = new Int32Array(1 << AddrCache.BITS).fill(-1);
+  private readonly lo = new Int32Array(1 << AddrCache.BITS);
+  private readonly mac: string[] = new Array<string>(1 << AddrCache.BITS).fill('');
+  private readonly res: Array<string | undefined> = new Array<string | undefined>(1 << AddrCache.BITS).fill(undefined);
+  private readonly resPacked: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(1 << AddrCache.BITS).fill(undefined);
+
+  private readonly scratch = Buffer.alloc(17);
+
+  constructor(private readonly resolver: MacResolver) {}
+
+  /** Slot of the address at `b[o..o+6)`, filled with its MAC string. */
+  slot(b: Uint8Array, o: number): number {
+    const hi = (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
+    const lo = (b[o + 3] << 16) | (b[o + 4] << 8) | b[o + 5];
+    const i = (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> (32 - AddrCache.BITS));
+    if (this.hi[i] !== hi || this.lo[i] !== lo) {
+      this.hi[i] = hi;
+      this.lo[i] = lo;
+      // built from bytes: a flat string (a concatenated one is slow to read later)
+      const t = this.scratch;
+      for (let k = 0, q = 0; k < 6; k++) { const x = b[o + k]; if (k) t[q++] = 0x3a; t[q++] = HEX_CHARS[x >> 4]; t[q++] = HEX_CHARS[x & 15]; }
+      this.mac[i] = t.toString('latin1', 0, 17);
+      this.res[i] = undefined;
+      this.resPacked[i] = undefined;
     }
-    // general case: UTF-8 length first, then the header that fits it
-    const len = Buffer.byteLength(s, 'utf8');
-    let p = p0;
-    if (len < 32) b[p++] = 0xa0 | len;
-    else if (len < 0x100) { b[p++] = 0xd9; b[p++] = len; }
-    else if (len < 0x10000) { b[p++] = 0xda; this.view.setUint16(p, len); p += 2; }
-    else { b[p++] = 0xdb; this.view.setUint32(p, len); p += 4; }
-    b.write(s, p, len, 'utf8');
-    this.pos = p + len;
+    return i;
   }
 
-  strOrNull(s: string | null): void { if (s === null) this.nil(); else this.str(s); }
+  macOf(i: number): string { return this.mac[i]!; }
 
-  arrayHeader(n: number): void {
-    this.ensure(5);
-    const b = this.buf;
-    if (n < 16) b[this.pos++] = 0x90 | n;
-    else if (n < 0x10000) { b[this.pos++] = 0xdc; this.view.setUint16(this.pos, n); this.pos += 2; }
-    else { b[this.pos++] = 0xdd; this.view.setUint32(this.pos, n); this.pos += 4; }
+  resolvedOf(i: number, b: Uint8Array, o: number): string {
+    let r = this.res[i];
+    if (r === undefined) { r = this.resolver.resolve(b, o); this.res[i] = r; this.resPacked[i] = packStr(r); }
+    return r;
   }
 
-  /** Bytes that are already msgpack. */
-  raw(v: Uint8Array): void {
-    this.ensure(v.length);
-    this.buf.set(v, this.pos);
-    this.pos += v.length;
-  }
+  /** After resolvedOf(i). */
+  resolvedPacked(i: number): Uint8Array { return this.resPacked[i]!; }
+}
 
-  bin(v: Uint8Array): void {
-    const n = v.length;
-    this.ensure(n + 5);
-    const b = this.buf;
-    if (n < 0x100) { b[this.pos++] = 0xc4; b[this.pos++] = n; }
-    else if (n < 0x10000) { b[this.pos++] = 0xc5; this.view.setUint16(this.pos, n); this.pos += 2; }
-    else { b[this.pos++] = 0xc6; this.view.setUint32(this.pos, n); this.pos += 4; }
-    b.set(v, this.pos);
-    this.pos += n;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface SsidEntry {
+  len: number;
+  bytes: Uint8Array;
+  text: string | null;
+  textPacked: Uint8Array;
+  hex: string;
+  hexPacked: Uint8Array;
+}
+
+/** Direct-mapped SSID cache keyed by the element bytes (verified on hit). */
+class SsidCache {
+  private static readonly BITS = 12;
+  private readonly e: Array<SsidEntry | undefined> = new Array<SsidEntry | undefined>(1 << SsidCache.BITS).fill(undefined);
+
+  get(b: Uint8Array, o: number, n: number): SsidEntry {
+    let h = 0x811c9dc5 ^ n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ b[o + i], 0x01000193);
+    const i = h >>> (32 - SsidCache.BITS);
+    let e = this.e[i];
+    if (e !== undefined && e.len === n) {
+      const eb = e.bytes;
+      let k = 0;
+      while (k < n && eb[k] === b[o + k]) k++;
+      if (k === n) return e;
+    }
+    const bytes = b.slice(o, o + n);
+    let text: string | null;
+    try { text = utf8.decode(bytes); } catch { text = null; }
+    let hex = '';
+    for (let k = 0; k < n; k++) hex += HEX2[bytes[k]];
+    e = { len: n, bytes, text, textPacked: packStr(text), hex, hexPacked: packStr(hex) };
+    this.e[i] = e;
+    return e;
   }
+}
+
+function ouiHex(oui: number): string {
+  return `${HEX2[(oui >> 16) & 0xff]}:${HEX2[(oui >> 8) & 0xff]}:${HEX2[oui & 0xff]}`;
 }
 
 /** `d4 72 7f ["oui","oui_hex","oui_type","vendor"]`: an inline msgpackr record definition (id 0x7f, reserved for nested records). */
@@ -152,49 +271,257 @@ const VENDOR_IE_DEF = Uint8Array.from([
   0xa3, ...Buffer.from('oui'), 0xa7, ...Buffer.from('oui_hex'), 0xa8, ...Buffer.from('oui_type'), 0xa6, ...Buffer.from('vendor'),
 ]);
 
-function vendorIe(w: MsgWriter, v: VendorIe): void {
-  w.raw(VENDOR_IE_DEF);
-  w.num(v.oui); w.str(v.oui_hex); w.numOrNull(v.oui_type); w.strOrNull(v.vendor);
+interface VendorEntry { ie: VendorIe; packed: Uint8Array }
+
+/** One `VendorIe` per (OUI, type), frozen and shared by the records (its fields are facts about the OUI). */
+class VendorCache {
+  private readonly byOui = new Map<number, Array<VendorEntry | undefined>>();
+  constructor(private readonly resolver: MacResolver) {}
+  get(oui: number, type: number): VendorEntry {
+    let a = this.byOui.get(oui);
+    if (a === undefined) { a = new Array<VendorEntry | undefined>(257).fill(undefined); this.byOui.set(oui, a); }
+    let e = a[type + 1];
+    if (e === undefined) {
+      const ie: VendorIe = Object.freeze({ oui, oui_hex: ouiHex(oui), oui_type: type >= 0 ? type : null, vendor: this.resolver.ouiName(oui) ?? null });
+      const tmp = new Uint8Array(VENDOR_IE_DEF.length + 32 + (ie.vendor?.length ?? 0) * 3 + 5);
+      let p = wRaw(tmp, 0, VENDOR_IE_DEF);
+      p = wNum(tmp, p, ie.oui);
+      p = wStr(tmp, p, ie.oui_hex);
+      p = wNumOrNull(tmp, p, ie.oui_type);
+      p = ie.vendor === null ? wNumOrNull(tmp, p, null) : wStr(tmp, p, ie.vendor);
+      e = { ie, packed: tmp.slice(0, p) };
+      a[type + 1] = e;
+    }
+    return e;
+  }
 }
 
-/** True when `r`'s own keys are exactly FRAME_KEYS (or FRAME_KEYS_RAW), in order. */
-export function hasFrameShape(r: object): boolean {
-  const keys = Object.keys(r);
-  const want = keys.length === FRAME_KEYS_RAW.length ? FRAME_KEYS_RAW : FRAME_KEYS;
-  if (keys.length !== want.length) return false;
-  for (let i = 0; i < keys.length; i++) if (keys[i] !== want[i]) return false;
-  const v = (r as { vendor_ies?: unknown }).vendor_ies;
-  if (Array.isArray(v)) for (const e of v) { const k = Object.keys(e as object); if (k.join() !== 'oui,oui_hex,oui_type,vendor') return false; }
-  return true;
+const SUBTYPE_PACKED: Uint8Array[] = [];
+const SUBTYPE_NAME: string[] = [];
+for (let t = 0; t < 64; t++) { SUBTYPE_NAME.push(subtypeName(t)); SUBTYPE_PACKED.push(packStr(subtypeName(t))); }
+const NIL = Uint8Array.of(0xc0);
+
+/** A Wi-Fi frame record as the probe publishes it (see processor.ts FrameRecord for the documented type). */
+export type BuiltFrameRecord = Record<string, unknown>;
+
+/**
+ * Builds frame records (object + msgpack form) for one detail level. One per PacketProcessor:
+ * the caches are per builder, so no state is shared between sources.
+ */
+export class FrameRecordBuilder {
+  /** Key order of the records (and of their packed values). */
+  readonly keys: readonly string[];
+  private readonly resolved: boolean;
+  private readonly ssidHex: boolean;
+  private readonly vendorIes: boolean;
+  private readonly addrs: AddrCache;
+  private readonly ssids = new SsidCache();
+  private readonly vendors: VendorCache;
+  private readonly country: Array<{ s: string; p: Uint8Array } | undefined> = new Array<{ s: string; p: Uint8Array } | undefined>(65536).fill(undefined);
+  private captureName = '';
+  private capturePacked = packStr('');
+  private buf = new Uint8Array(SLAB);
+  private pos = 0;
+
+  constructor(groups: readonly DetailGroup[], readonly keepRaw: boolean, resolver: MacResolver) {
+    this.keys = frameKeys(groups, keepRaw);
+    this.resolved = groups.includes('resolved');
+    this.ssidHex = groups.includes('ssid_hex');
+    this.vendorIes = groups.includes('vendor_ies');
+    this.addrs = new AddrCache(resolver);
+    this.vendors = new VendorCache(resolver);
+  }
+
+  /**
+   * Room for one record: an upper bound on its packed size. The fixed part (numbers, MACs, five
+   * resolved names, subtype, country) stays far below 4 KiB; `build` checks the bound anyway.
+   */
+  private room(fr: WifiFrame, raw: Uint8Array | undefined): void {
+    let need = 4096 + this.capturePacked.length + (raw ? raw.length + 5 : 0);
+    for (let i = 0; i < fr.ssidCount; i++) need += fr.ssidLen[i] * 6 + 16;
+    for (let i = 0; i < fr.wpsCount; i++) need += fr.wpsLen[i] * 3 + 8;
+    need += fr.vendorCount * 160;
+    if (this.pos + need > this.buf.length) { this.buf = new Uint8Array(Math.max(SLAB, need)); this.pos = 0; }
+  }
+
+  /** The record of the decoded frame `fr`, with its packed form. */
+  build(fr: WifiFrame, frame: number, capture: string, raw?: Uint8Array): BuiltFrameRecord {
+    if (capture !== this.captureName) { this.captureName = capture; this.capturePacked = packStr(capture); }
+    this.room(fr, raw);
+    for (let size = SLAB; ; size *= 2) {
+      try {
+        const rec = this.write(fr, frame, capture, raw);
+        if (rec !== undefined) return rec;
+      } catch (e) {
+        if ((e as Error | undefined)?.name !== 'RangeError') throw e; // (by name: jest runs modules in another realm)
+      }
+      // Did not fit (names far longer than any real one): again, in a fresh slab twice as big each time.
+      this.buf = new Uint8Array(Math.max(size, this.buf.length * 2));
+      this.pos = 0;
+    }
+  }
+
+  /** Writes the record at `pos`; undefined when it did not fit (typed-array writes past the end are dropped). */
+  private write(fr: WifiFrame, frame: number, capture: string, raw: Uint8Array | undefined): BuiltFrameRecord | undefined {
+    const b = this.buf;
+    const start = this.pos;
+    const a = fr.buf;
+    const addrs = this.addrs;
+
+    const ts = fr.tsSec * 1000 + fr.tsNsec / 1e6;
+    const channel = fr.hasChannel ? fr.channel : null;
+    const frequency = fr.hasFrequency ? fr.frequency : null;
+    const signal = fr.hasSignal ? fr.signalDbm : null;
+    const noise = fr.hasNoise ? fr.noiseDbm : null;
+    const rate = fr.dataRate > 0 ? Math.round(fr.dataRate * 10) / 10 : null;
+    const durationUs = fr.hasDuration ? fr.radioDuration : null;
+    const phy = fr.hasRadio ? fr.phy : null;
+    const hasFc = fr.hasFc;
+    const ts2 = fr.typeSubtype;
+    const fl = fr.fcFlags;
+    const durationId = fr.hasDurationId ? fr.durationId : null;
+    const seq = fr.hasSeq ? fr.seq : null;
+    const frag = fr.hasSeq ? fr.frag : null;
+
+    let p = start;
+    // (pcap fields are unsigned 32-bit; small values inline, the common case)
+    p = wNum(b, p, ts); p = wUint(b, p, fr.tsSec); p = wUint(b, p, fr.tsNsec); p = wNum(b, p, fr.linktype);
+    p = wUint(b, p, fr.capLen); p = wUint(b, p, fr.origLen);
+    b[p++] = fr.malformed ? 0xc3 : 0xc2; b[p++] = fr.truncated ? 0xc3 : 0xc2;
+    // the common radio values inline (a call per field costs as much as the write)
+    if (channel === null) b[p++] = 0xc0; else if ((channel | 0) === channel && channel >= 0 && channel < 0x40) b[p++] = channel; else p = wNum(b, p, channel);
+    if (frequency === null) b[p++] = 0xc0; else if ((frequency | 0) === frequency && frequency >= 0x100 && frequency < 0x10000) { b[p] = 0xcd; b[p + 1] = frequency >>> 8; b[p + 2] = frequency & 0xff; p += 3; } else p = wNum(b, p, frequency);
+    if (signal === null) b[p++] = 0xc0; else if ((signal | 0) === signal && signal < 0 && signal >= -0x80) { if (signal < -0x20) b[p++] = 0xd0; b[p++] = signal & 0xff; } else p = wNum(b, p, signal);
+    p = wNumOrNull(b, p, noise); p = wNumOrNull(b, p, rate);
+    p = wNumOrNull(b, p, durationUs);
+    if (phy === null) b[p++] = 0xc0; else if (phy < 0x40) b[p++] = phy; else p = wNum(b, p, phy);
+    b[p++] = fr.fcsPresent ? 0xc3 : 0xc2; b[p++] = fr.badFcs ? 0xc3 : 0xc2;
+    let subtype: string | null = null;
+    if (hasFc) {
+      b[p++] = fr.fcType; b[p++] = fr.fcSubtype; // 2 and 4 bits
+      p = wUint(b, p, ts2);
+      if (ts2 < 64) { subtype = SUBTYPE_NAME[ts2]; p = wRaw(b, p, SUBTYPE_PACKED[ts2]); }
+      else { subtype = subtypeName(ts2); p = wStr(b, p, subtype); }
+      p = wUint(b, p, fl);
+    } else {
+      b[p++] = 0xc0; b[p++] = 0xc0; b[p++] = 0xc0; b[p++] = 0xc0; b[p++] = 0xc0;
+    }
+    b[p++] = (fl & 1) !== 0 ? 0xc3 : 0xc2; b[p++] = (fl & 2) !== 0 ? 0xc3 : 0xc2;
+    b[p++] = (fl & 8) !== 0 ? 0xc3 : 0xc2; b[p++] = (fl & 0x40) !== 0 ? 0xc3 : 0xc2;
+    if (durationId === null) b[p++] = 0xc0; else p = wUint(b, p, durationId);
+    if (seq === null) b[p++] = 0xc0; else p = wUint(b, p, seq);
+    if (frag === null) b[p++] = 0xc0; else b[p++] = frag; // 4 bits
+
+    // addresses
+    const raO = fr.ra, taO = fr.ta, daO = fr.da, saO = fr.sa, bsO = fr.bssid, stO = fr.staa;
+    const raI = raO >= 0 ? addrs.slot(a, raO) : -1;
+    const taI = taO >= 0 ? addrs.slot(a, taO) : -1;
+    const daI = daO >= 0 ? addrs.slot(a, daO) : -1;
+    const saI = saO >= 0 ? addrs.slot(a, saO) : -1;
+    const bsI = bsO >= 0 ? addrs.slot(a, bsO) : -1;
+    const ra = raI >= 0 ? addrs.macOf(raI) : null;
+    const ta = taI >= 0 ? addrs.macOf(taI) : null;
+    const da = daI >= 0 ? addrs.macOf(daI) : null;
+    const sa = saI >= 0 ? addrs.macOf(saI) : null;
+    const bssid = bsI >= 0 ? addrs.macOf(bsI) : null;
+    const sta = stO >= 0 ? addrs.macOf(addrs.slot(a, stO)) : null;
+    if (raO >= 0) p = wMac(b, p, a, raO); else b[p++] = 0xc0;
+    if (taO >= 0) p = wMac(b, p, a, taO); else b[p++] = 0xc0;
+    if (daO >= 0) p = wMac(b, p, a, daO); else b[p++] = 0xc0;
+    if (saO >= 0) p = wMac(b, p, a, saO); else b[p++] = 0xc0;
+    let saResolved: string | null = null;
+    if (saI >= 0) { saResolved = addrs.resolvedOf(saI, a, saO); p = wRaw(b, p, addrs.resolvedPacked(saI)); } else b[p++] = 0xc0;
+    if (bsO >= 0) p = wMac(b, p, a, bsO); else b[p++] = 0xc0;
+    if (stO >= 0) p = wMac(b, p, a, stO); else b[p++] = 0xc0;
+
+    // elements
+    const ssidE = fr.ssidCount ? this.ssids.get(a, fr.ssidOff[0], fr.ssidLen[0]) : undefined;
+    const ssid = ssidE ? ssidE.text : null;
+    p = wRaw(b, p, ssidE ? ssidE.textPacked : NIL);
+    const dsChannel = fr.dsChannel >= 0 ? fr.dsChannel : null;
+    p = wNumOrNull(b, p, dsChannel);
+    let country: string | null = null;
+    if (fr.countryCount) {
+      const co = fr.countryOff[0];
+      const k = (a[co] << 8) | a[co + 1];
+      let c = this.country[k];
+      if (c === undefined) { const s = asciiText(a, co, 2); c = { s, p: packStr(s) }; this.country[k] = c; }
+      country = c.s;
+      p = wRaw(b, p, c.p);
+    } else b[p++] = 0xc0;
+    let wps: string | null = null;
+    if (fr.wpsCount) { wps = asciiText(a, fr.wpsOff[0], fr.wpsLen[0]); p = wStr(b, p, wps); } else b[p++] = 0xc0;
+    p = wNum(b, p, frame);
+    p = wRaw(b, p, this.capturePacked);
+    const saLocal = saO >= 0 ? (a[saO] & 2) === 2 : null;
+    b[p++] = saLocal === null ? 0xc0 : saLocal ? 0xc3 : 0xc2;
+
+    const rec: BuiltFrameRecord = {
+      ts, ts_sec: fr.tsSec, ts_nsec: fr.tsNsec, linktype: fr.linktype, cap_len: fr.capLen, orig_len: fr.origLen,
+      malformed: fr.malformed, truncated: fr.truncated,
+      channel, frequency, signal_dbm: signal, noise_dbm: noise, data_rate_mbps: rate, duration_us: durationUs, phy,
+      fcs_present: fr.fcsPresent, bad_fcs: fr.badFcs,
+      fc_type: hasFc ? fr.fcType : null, fc_subtype: hasFc ? fr.fcSubtype : null, type_subtype: hasFc ? ts2 : null,
+      subtype_name: subtype, flags: hasFc ? fl : null,
+      to_ds: (fl & 1) !== 0, from_ds: (fl & 2) !== 0, retry: (fl & 8) !== 0, protected: (fl & 0x40) !== 0,
+      duration_id: durationId, seq, frag,
+      ra, ta, da, sa, sa_resolved: saResolved, bssid, sta, ssid,
+      ds_channel: dsChannel, country, wps_device_name: wps, frame, capture, sa_local: saLocal,
+    };
+
+    if (this.resolved) {
+      if (raI >= 0) { rec.ra_resolved = addrs.resolvedOf(raI, a, raO); p = wRaw(b, p, addrs.resolvedPacked(raI)); } else { rec.ra_resolved = null; b[p++] = 0xc0; }
+      if (taI >= 0) { rec.ta_resolved = addrs.resolvedOf(taI, a, taO); p = wRaw(b, p, addrs.resolvedPacked(taI)); } else { rec.ta_resolved = null; b[p++] = 0xc0; }
+      if (daI >= 0) { rec.da_resolved = addrs.resolvedOf(daI, a, daO); p = wRaw(b, p, addrs.resolvedPacked(daI)); } else { rec.da_resolved = null; b[p++] = 0xc0; }
+      if (bsI >= 0) { rec.bssid_resolved = addrs.resolvedOf(bsI, a, bsO); p = wRaw(b, p, addrs.resolvedPacked(bsI)); } else { rec.bssid_resolved = null; b[p++] = 0xc0; }
+    }
+    if (this.ssidHex) {
+      rec.ssid_hex = ssidE ? ssidE.hex : null;
+      p = wRaw(b, p, ssidE ? ssidE.hexPacked : NIL);
+      const n = fr.ssidCount;
+      const list: string[] = [];
+      p = arrayHeader(b, p, n);
+      for (let i = 0; i < n; i++) {
+        const e = i === 0 ? ssidE! : this.ssids.get(a, fr.ssidOff[i], fr.ssidLen[i]);
+        list.push(e.hex);
+        p = wRaw(b, p, e.hexPacked);
+      }
+      rec.ssids_hex = list;
+    }
+    if (this.vendorIes) {
+      const n = fr.vendorCount;
+      const list: VendorIe[] = [];
+      p = arrayHeader(b, p, n);
+      for (let i = 0; i < n; i++) {
+        const e = this.vendors.get(fr.vendorOui[i], fr.vendorType[i]);
+        list.push(e.ie);
+        p = wRaw(b, p, e.packed);
+      }
+      rec.vendor_ies = list;
+    }
+    if (raw !== undefined) { rec.raw = raw; p = wBin(b, p, raw); }
+
+    if (p > b.length) return undefined;
+    const rs = rec as Record<symbol, unknown>;
+    rs[PACKED_KEYS] = this.keys;
+    rs[PACKED_VALUES] = b.subarray(start, p);
+    // next record 8-byte aligned (cheaper copies of whole records later)
+    this.pos = (p + 7) & ~7;
+    return rec;
+  }
 }
 
-/** Writes `r`'s values in FRAME_KEYS order and attaches them (and the key list) to `r`. */
-export function packFrameRecord(r: FrameRecord, w: MsgWriter): void {
-  w.begin();
-  w.num(r.ts); w.num(r.ts_sec); w.num(r.ts_nsec); w.num(r.linktype); w.num(r.cap_len); w.num(r.orig_len);
-  w.bool(r.malformed); w.bool(r.truncated);
-  w.numOrNull(r.channel); w.numOrNull(r.frequency); w.numOrNull(r.signal_dbm); w.numOrNull(r.noise_dbm);
-  w.numOrNull(r.data_rate_mbps); w.numOrNull(r.duration_us); w.numOrNull(r.phy); w.bool(r.fcs_present); w.bool(r.bad_fcs);
-  w.numOrNull(r.fc_type); w.numOrNull(r.fc_subtype); w.numOrNull(r.type_subtype); w.strOrNull(r.subtype_name);
-  w.numOrNull(r.flags); w.bool(r.to_ds); w.bool(r.from_ds); w.bool(r.retry); w.bool(r.protected);
-  w.numOrNull(r.duration_id); w.numOrNull(r.seq); w.numOrNull(r.frag);
-  w.strOrNull(r.ra); w.strOrNull(r.ra_resolved); w.strOrNull(r.ta); w.strOrNull(r.ta_resolved);
-  w.strOrNull(r.da); w.strOrNull(r.da_resolved); w.strOrNull(r.sa); w.strOrNull(r.sa_resolved);
-  w.strOrNull(r.bssid); w.strOrNull(r.bssid_resolved); w.strOrNull(r.sta);
-  w.strOrNull(r.ssid); w.strOrNull(r.ssid_hex);
-  const ssids = r.ssids_hex;
-  w.arrayHeader(ssids.length);
-  for (let i = 0; i < ssids.length; i++) w.str(ssids[i]);
-  w.numOrNull(r.ds_channel); w.strOrNull(r.country);
-  const v = r.vendor_ies;
-  w.arrayHeader(v.length);
-  for (let i = 0; i < v.length; i++) vendorIe(w, v[i]);
-  w.strOrNull(r.wps_device_name);
-  w.num(r.frame); w.str(r.capture);
-  if (r.sa_local === null) w.nil(); else w.bool(r.sa_local);
-  let keys = FRAME_KEYS;
-  if (r.raw !== undefined) { w.bin(r.raw); keys = FRAME_KEYS_RAW; }
-  const rr = r as unknown as Record<symbol, unknown>;
-  rr[PACKED_KEYS] = keys;
-  rr[PACKED_VALUES] = w.end();
+/** msgpack of plain values concatenated by this module's writers (for tests of the writers). */
+export function packPlainValues(values: ReadonlyArray<number | string | boolean | null>): Uint8Array {
+  let size = 16;
+  for (const v of values) size += typeof v === 'string' ? v.length * 3 + 5 : 9;
+  const b = new Uint8Array(size);
+  let p = 0;
+  for (const v of values) {
+    if (v === null) b[p++] = 0xc0;
+    else if (typeof v === 'boolean') b[p++] = v ? 0xc3 : 0xc2;
+    else if (typeof v === 'number') p = Number.isInteger(v) && v >= 0 && v < 2 ** 32 ? wUint(b, p, v) : wNum(b, p, v);
+    else p = wStr(b, p, v);
+  }
+  return b.slice(0, p);
 }

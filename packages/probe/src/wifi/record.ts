@@ -3,7 +3,6 @@
 
 import type { WifiFrame } from './decoder';
 import { getMacResolver, MacResolver } from '../oui';
-import { asciiJson } from '../ek/wifi';
 
 export interface VendorIe {
   oui: number;
@@ -91,6 +90,17 @@ function hex(b: Uint8Array, off: number, len: number): string {
   return s;
 }
 
+/** Text of a fixed-length string field as tshark prints it: up to the first NUL, bytes ≥ 0x80 as U+FFFD. */
+export function asciiText(b: Uint8Array, off: number, len: number): string {
+  let s = '';
+  for (let i = 0; i < len; i++) {
+    const c = b[off + i];
+    if (c === 0) break;
+    s += c >= 0x80 ? '\ufffd' : String.fromCharCode(c);
+  }
+  return s;
+}
+
 function ouiHex(oui: number): string {
   const h = oui.toString(16).padStart(6, '0');
   return `${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
@@ -163,8 +173,8 @@ export function toRecord(fr: WifiFrame, resolver: MacResolver = getMacResolver()
     ssid_hex: ssidHex,
     ssids_hex: ssids,
     ds_channel: fr.dsChannel >= 0 ? fr.dsChannel : null,
-    country: fr.countryCount ? JSON.parse('"' + asciiJson(b, fr.countryOff[0], 2) + '"') : null,
+    country: fr.countryCount ? asciiText(b, fr.countryOff[0], 2) : null,
     vendor_ies: vendor,
-    wps_device_name: fr.wpsCount ? JSON.parse('"' + asciiJson(b, fr.wpsOff[0], fr.wpsLen[0]) + '"') : null,
+    wps_device_name: fr.wpsCount ? asciiText(b, fr.wpsOff[0], fr.wpsLen[0]) : null,
   };
 }
