@@ -7,6 +7,7 @@ import type { Actor, ActorContext, Counter, KvStore, PluginDeclaration } from '.
 import { compileSubjectTemplate, partitionFilters, type SubjectTemplate } from '../subject';
 import type { ConsumerOptions } from '../topology/schema';
 import type { Subscription, Transport, TransportMessage } from '../transport/types';
+import { memoizedRender } from './subject-memo';
 
 export interface InputBinding {
   port: string;
@@ -33,6 +34,12 @@ export interface ActorHostOptions {
   transport: Transport;
   log: Logger;
   checkRecords: boolean;
+}
+
+/** An output binding with its memoized subject render and its buffered records by subject. */
+interface OutputState extends OutputBinding {
+  render(record: Record<string, unknown>): string;
+  pending: Map<string, Record<string, unknown>[]>;
 }
 
 class SimpleCounter implements Counter {
@@ -75,7 +82,9 @@ export class ActorHost {
   private restartStreak = 0;
   private restartPending?: Promise<void>;
   private stopped = false;
-  private readonly outputsByPort = new Map<string, OutputBinding>();
+  private readonly outputsByPort = new Map<string, OutputState>();
+  /** The output emitted to last: most emits go to the same port as the one before. */
+  private lastOutput?: OutputState;
   private readonly inputSchemas = new Map<string, z.ZodType>();
   private readonly outputSchemas = new Map<string, z.ZodType>();
   private readonly services: Array<{ stop(): void }> = [];
@@ -85,7 +94,11 @@ export class ActorHost {
 
   constructor(private readonly o: ActorHostOptions) {
     this.name = o.partition.count > 1 ? `${o.instance}[${o.partition.index}]` : o.instance;
-    for (const out of o.outputs) this.outputsByPort.set(out.port, out);
+    for (const out of o.outputs) {
+      const state: OutputState = { ...out, render: memoizedRender(out.template), pending: new Map() };
+      this.outputsByPort.set(out.port, state);
+      this.pending.set(out.port, state.pending);
+    }
     this.declaredOutputs = new Set([...o.plugin.outputs.map((p) => p.name), ...(o.plugin.dynamicOutputs?.(o.config as never) ?? [])]);
     for (const p of o.plugin.inputs) if (p.record) this.inputSchemas.set(p.name, p.record);
     for (const p of o.plugin.outputs) if (p.record) this.outputSchemas.set(p.name, p.record);
@@ -135,36 +148,45 @@ export class ActorHost {
     };
   }
 
+  // The per-record path: kept to a few property reads and one map lookup per record.
   private emit(output: string, record: Record<string, unknown>): void {
-    const binding = this.outputsByPort.get(output);
-    if (!binding) {
-      // An output the topology leaves unbound is optional: its records go nowhere, counted.
-      if (this.declaredOutputs.has(output)) { this.counter(`unbound_${output}`).inc(); return; }
-      throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `${this.name} emitted on output "${output}", which ${this.o.plugin.name} does not declare`, {
-        hint: 'a plugin bug: declare the port in the plugin\'s outputs',
-      });
+    let binding = this.lastOutput;
+    if (binding === undefined || binding.port !== output) {
+      binding = this.outputsByPort.get(output);
+      if (binding === undefined) { this.emitUnbound(output); return; }
+      this.lastOutput = binding;
     }
     if (this.o.checkRecords) this.checkRecord(this.outputSchemas.get(output), record, `output ${output}`);
-    const subject = binding.template.render(record);
+    const subject = binding.render(record);
     (this.emittedCounter ??= this.counter('emitted') as SimpleCounter).value++;
     // Sources: records that carry their msgpack form are appended to the subject's message now.
     if (!this.handling && PackedBatchBuilder.packedForm(record) && this.emitPacked(output, binding.batch, subject, record)) return;
-    let bySubject = this.pending.get(output);
-    if (!bySubject) { bySubject = new Map(); this.pending.set(output, bySubject); }
+    const bySubject = binding.pending;
     let list = bySubject.get(subject);
-    if (!list) {
-      // keep per-subject order: a packed batch being built for this subject goes out first
-      const pb = this.pendingPacked.get(output)?.get(subject);
-      if (pb) { this.pendingPacked.get(output)!.delete(subject); this.publishPacked(output, subject, pb); }
-      list = [];
-      bySubject.set(subject, list);
-    }
+    if (list === undefined) list = this.newList(output, subject, bySubject);
     list.push(record);
     // Sources publish full batches right away; handlers publish after they resolve.
     if (!this.handling && list.length >= binding.batch) {
       bySubject.delete(subject);
       this.publishAsync(subject, list);
     }
+  }
+
+  private emitUnbound(output: string): void {
+    // An output the topology leaves unbound is optional: its records go nowhere, counted.
+    if (this.declaredOutputs.has(output)) { this.counter(`unbound_${output}`).inc(); return; }
+    throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `${this.name} emitted on output "${output}", which ${this.o.plugin.name} does not declare`, {
+      hint: 'a plugin bug: declare the port in the plugin\'s outputs',
+    });
+  }
+
+  private newList(output: string, subject: string, bySubject: Map<string, Record<string, unknown>[]>): Record<string, unknown>[] {
+    // keep per-subject order: a packed batch being built for this subject goes out first
+    const pb = this.pendingPacked.get(output)?.get(subject);
+    if (pb) { this.pendingPacked.get(output)!.delete(subject); this.publishPacked(output, subject, pb); }
+    const list: Record<string, unknown>[] = [];
+    bySubject.set(subject, list);
+    return list;
   }
 
   private emitPacked(output: string, batch: number, subject: string, record: Record<string, unknown>): boolean {
@@ -248,6 +270,11 @@ export class ActorHost {
     if (this.publishError) { const e = this.publishError; this.publishError = undefined; throw e; }
   }
 
+  /** Drop buffered records (the maps stay: each output holds its own). */
+  private clearPending(): void {
+    for (const bySubject of this.pending.values()) bySubject.clear();
+  }
+
   /** Wait while too many publishes are in flight (called by sources through flush or emit batches). */
   async backpressure(): Promise<void> {
     while (this.inFlight.size >= MAX_PUBLISHES_IN_FLIGHT) await Promise.race(this.inFlight);
@@ -265,7 +292,7 @@ export class ActorHost {
         }
       }
     }
-    this.pending.clear();
+    this.clearPending();
     await Promise.all(jobs);
   }
 
@@ -287,6 +314,7 @@ export class ActorHost {
           maxAckPending: this.o.consumer.max_ack_pending,
           ackWaitMs: this.o.consumer.ack_wait,
           maxDeliver: this.o.consumer.max_deliver,
+          log: this.o.log,
         }, (msg) => this.onMessage(input.port, msg));
         this.consumers.push({ stream: input.stream, durable });
         this.subs.push(sub);
@@ -356,7 +384,7 @@ export class ActorHost {
       this.restartStreak = 0;
     } catch (e) {
       this.handling = false;
-      this.pending.clear();
+      this.clearPending();
       this.counter('failed').inc();
       // By code, not instanceof: a plugin may bundle its own copy of @pcapflow/core.
       const poison = (e as PcapflowError | undefined)?.code === 'PCAPFLOW_POISON';

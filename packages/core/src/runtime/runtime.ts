@@ -114,13 +114,14 @@ export function resolveTopology(fileOrText: { file: string } | { text: string; f
   return { file, source, topology, instances, streams };
 }
 
-export async function createTransport(topology: Topology): Promise<Transport> {
+export async function createTransport(topology: Topology, log?: Logger): Promise<Transport> {
   const t = topology.transport;
   if (t === 'embedded' || !('nats' in t)) return new EmbeddedTransport();
   const n = t.nats;
   return JetStreamTransport.connect({
     servers: n.servers, name: n.name, user: n.user, pass: n.pass, token: n.token, credentials: n.credentials,
     tls: n.tls ? { ca: n.tls.ca, cert: n.tls.cert, key: n.tls.key, handshakeFirst: n.tls.handshake_first } : undefined,
+    log,
   });
 }
 
@@ -150,7 +151,7 @@ export class Runtime {
 
   static async start(topology: ResolvedTopology, options: RuntimeOptions = {}): Promise<Runtime> {
     const log = options.log ?? silentLogger();
-    const transport = options.transport ?? (await createTransport(topology.topology));
+    const transport = options.transport ?? (await createTransport(topology.topology, log));
     for (const s of topology.streams) await transport.ensureStream(s);
     const placed = placedOn(topology, options.host);
     if (options.host && placed.length === 0) log.warn({ host: options.host }, 'no instance is placed on this host');

@@ -4,10 +4,12 @@ import {
 } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType,
-  type JetStreamClient, type JetStreamManager, type ConsumerMessages,
+  type JetStreamClient, type JetStreamManager, type JsMsg,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { PcapflowError } from '../errors';
+import { errorMessage, PcapflowError } from '../errors';
+import type { Logger } from '../logger';
+import { createLogger } from '../runtime/logging';
 import type { KvStore } from '../plugin';
 import type {
   ConsumerSpec, ConsumerState, PublishAck, PublishOptions, StreamSpec, Subscription, Transport, TransportMessage,
@@ -21,7 +23,12 @@ export interface NatsTransportOptions {
   token?: string;
   credentials?: string;
   tls?: { ca?: string; cert?: string; key?: string; handshakeFirst?: boolean };
+  /** Where transport warnings go when a consumer brings no logger of its own (default: warn level on stderr). */
+  log?: Logger;
 }
+
+/** Messages handled back to back before the handler loop yields to I/O. */
+const YIELD_EVERY = 8;
 
 export class JetStreamTransport implements Transport {
   readonly kind = 'nats' as const;
@@ -29,6 +36,7 @@ export class JetStreamTransport implements Transport {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly log: Logger,
   ) {}
 
   static async connect(options: NatsTransportOptions): Promise<JetStreamTransport> {
@@ -62,7 +70,7 @@ export class JetStreamTransport implements Transport {
       await nc.close();
       throw new PcapflowError('PCAPFLOW_TRANSPORT', 'the NATS server does not have JetStream enabled', { cause, hint: 'run nats-server with -js' });
     }
-    return new JetStreamTransport(nc, jetstream(nc), jsm);
+    return new JetStreamTransport(nc, jetstream(nc), jsm, options.log ?? createLogger('warn', { component: 'transport' }));
   }
 
   async ensureStream(spec: StreamSpec): Promise<void> {
@@ -132,45 +140,88 @@ export class JetStreamTransport implements Transport {
       await this.jsm.consumers.update(spec.stream, spec.durable, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
     }
     const consumer = await this.js.consumers.get(spec.stream, spec.durable);
-    // Finite pulls rather than an endless consume(): on stop, the messages of the current pull
-    // are still handled and acked (drain) and no new pull is issued, so nothing is left waiting
-    // out ack_wait. (Handing them back with nak would bounce them into this same open pull.)
+    const log = spec.log ?? this.log;
+    const nc = this.nc;
+    // Finite pulls rather than an endless consume(): on stop no new pull is issued and the
+    // messages of the open one are still handled and acked (drain), so nothing is left waiting
+    // out ack_wait. (Handing them back with nak would bounce them into the open pull.)
+    //
+    // Pulls feed a local queue and the next pull is issued as soon as the previous one closes, so
+    // its round trip and the server's read overlap with the handler working through the queue.
+    // One pull is open at a time: the server serves open pulls round robin, which would interleave
+    // them and break per-key order. The queue holds less than two pulls' worth (the server bounds
+    // unacked messages by max_ack_pending anyway).
     const batch = Math.min(spec.maxAckPending, 64);
+    const queue: JsMsg[] = [];
+    let head = 0;
     let stopping = false;
-    let pull: ConsumerMessages | undefined;
-    const loop = (async () => {
-      while (!stopping && !this.nc.isClosed()) {
+    let pullsDone = false;
+    let handlerDone = false;
+    let wakeHandler: (() => void) | undefined;
+    let wakePuller: (() => void) | undefined;
+    const signalHandler = () => { const w = wakeHandler; wakeHandler = undefined; w?.(); };
+    const signalPuller = () => { const w = wakePuller; wakePuller = undefined; w?.(); };
+    const queued = () => queue.length - head;
+
+    const puller = (async () => {
+      while (!stopping && !handlerDone && !nc.isClosed()) {
+        if (queued() >= batch) { await new Promise<void>((r) => { wakePuller = r; }); continue; }
+        let received = 0;
         try {
-          pull = await consumer.fetch({ max_messages: batch, expires: 1000 });
-          for await (const m of pull) {
-            await onMessage({
-              subject: m.subject,
-              data: m.data,
-              headers: headersToObject(m.headers),
-              stream: spec.stream,
-              seq: m.seq,
-              deliveryCount: m.info.deliveryCount,
-              ack: () => m.ack(),
-              nak: (delayMs) => m.nak(delayMs),
-              term: () => m.term(),
-              working: () => m.working(),
-            });
-          }
+          const pull = await consumer.fetch({ max_messages: batch, expires: 1000 });
+          // Moved to the queue as they arrive, so the pull closes as soon as it is complete.
+          for await (const m of pull) { queue.push(m); received++; signalHandler(); }
         } catch (e) {
+          if (nc.isClosed()) break;
+          // A pull that got everything it asked for is complete whatever its iterator says.
+          if (received >= batch) continue;
+          if (stopping) break;
           // A pull can fail (missed heartbeats, a server restart): pull again. Unacked messages of a
           // failed pull are redelivered after ack_wait; the consumer itself keeps its position.
-          if (stopping || this.nc.isClosed()) break;
-          process.stderr.write(`pcapflow: pull on consumer ${spec.durable} failed (${(e as Error)?.message ?? e}); pulling again\n`);
+          log.warn({ err: errorMessage(e), stream: spec.stream, durable: spec.durable }, 'pull failed; pulling again');
           await new Promise((r) => setTimeout(r, 250));
         }
       }
+      pullsDone = true;
+      signalHandler();
     })();
+
+    const acks = new AckBatcher();
+    const handler = (async () => {
+      let handledSinceYield = 0;
+      for (;;) {
+        if (head < queue.length) {
+          if (nc.isClosed()) break; // nothing could be acked any more: the server redelivers after ack_wait
+          const m = queue[head]!;
+          queue[head++] = undefined as never;
+          if (head === queue.length) { queue.length = 0; head = 0; }
+          if (queued() < batch) signalPuller();
+          try { await onMessage(new JsTransportMessage(m, spec.stream, acks)); }
+          catch (e) {
+            if (nc.isClosed()) break;
+            log.warn({ err: errorMessage(e), stream: spec.stream, durable: spec.durable, seq: m.seq }, 'message handling failed; it is redelivered after ack_wait');
+          }
+          // Handlers that never wait on I/O would run the whole queue in one go: let socket reads and
+          // writes (this process's publishes, their acks) through now and then.
+          if (++handledSinceYield >= YIELD_EVERY) { handledSinceYield = 0; await new Promise((r) => setImmediate(r)); }
+          continue;
+        }
+        if (pullsDone) break;
+        await new Promise<void>((r) => { wakeHandler = r; });
+      }
+      acks.send();
+      handlerDone = true;
+      signalPuller();
+    })();
+
     return {
       stop: async () => {
         stopping = true;
-        await loop;
+        signalPuller();
+        await puller;
+        await handler;
         // Acks and naks are plain publishes: make sure they reached the server before we go.
-        await this.nc.flush().catch(() => undefined);
+        await nc.flush().catch(() => undefined);
       },
     };
   }
@@ -209,6 +260,44 @@ export class JetStreamTransport implements Transport {
 
   async close(): Promise<void> {
     await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** A pulled message as the runtime sees it; headers are converted only when asked for. */
+class JsTransportMessage implements TransportMessage {
+  private hdrs?: Record<string, string>;
+  constructor(private readonly m: JsMsg, readonly stream: string, private readonly acks: AckBatcher) {}
+  get subject() { return this.m.subject; }
+  get data() { return this.m.data; }
+  get seq() { return this.m.seq; }
+  get deliveryCount() { return this.m.info.deliveryCount; }
+  get headers() { return (this.hdrs ??= headersToObject(this.m.headers)); }
+  ack() { this.acks.ack(this.m); }
+  nak(delayMs: number) { this.m.nak(delayMs); }
+  term() { this.m.term(); }
+  working() { this.m.working(); }
+}
+
+/**
+ * Acks are plain publishes, and each one would leave in its own socket write: the handler awaits
+ * between messages, and the client flushes its buffer at every turn. Acks of the messages handled
+ * in one turn of the event loop go out together instead. They leave at the latest when the handler
+ * loop yields to I/O, long before ack_wait; on stop they are sent before the final flush.
+ */
+class AckBatcher {
+  private pending: JsMsg[] = [];
+  private scheduled?: NodeJS.Immediate;
+  ack(m: JsMsg): void {
+    this.pending.push(m);
+    this.scheduled ??= setImmediate(() => this.send());
+  }
+  send(): void {
+    if (this.scheduled) { clearImmediate(this.scheduled); this.scheduled = undefined; }
+    const batch = this.pending;
+    this.pending = [];
+    for (const m of batch) {
+      try { m.ack(); } catch { /* connection gone: the server redelivers after ack_wait */ }
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger';
 import type { KvStore } from '../plugin';
 
 export interface StreamSpec {
@@ -22,6 +23,8 @@ export interface ConsumerSpec {
   ackWaitMs: number;
   /** Deliveries before a message is dead-lettered. */
   maxDeliver: number;
+  /** Where the transport reports trouble with this consumer (failed pulls) as warnings. */
+  log?: Logger;
 }
 
 export interface PublishOptions {
