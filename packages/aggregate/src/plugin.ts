@@ -115,7 +115,7 @@ const aggregateOp = z.strictObject({
   state: z.strictObject({
     bucket: z.string().regex(/^[A-Za-z0-9_-]+$/).optional().describe('KV bucket (default pcapflow_table_<table>, plus _p<i> per partition when partitioned)'),
     dedupe_window: duration.default('10m').describe('how long (in run time) applied input sequences are remembered to recognise redeliveries; must exceed ack_wait × retries'),
-    dedupe_max: z.number().int().positive().default(200_000).describe('most remembered sequences per stream'),
+    dedupe_max: z.number().int().positive().default(200_000).describe('most remembered applied-sequence ranges per stream (consecutive sequences share one range; only gaps add ranges)'),
     replay_epochs: z.number().int().nonnegative().default(1024).describe('on start, re-emit rows committed in the last N commits (their changes may not have been published before a crash)'),
     persist: z.boolean().default(true).describe('false = in-memory only (state is lost on restart)'),
   }).prefault({}).describe('state persistence and exactly-once settings'),

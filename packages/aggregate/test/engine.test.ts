@@ -363,6 +363,100 @@ describe('Aggregator: running totals', () => {
   });
 });
 
+describe('Aggregator: a group by its external key (get / exportGroup)', () => {
+  const COUNT: AggregationSpec['aggregates'] = [{ name: 'n', fn: 'COUNT' }];
+  const GROUPS = 400;
+  const T0 = Date.UTC(2024, 0, 1);
+
+  /** Group i gets i % 5 + 1 records, so a lookup that lands on the wrong group shows in n. */
+  function filled(spec: AggregationSpec, valuesOf: (i: number) => Record<string, unknown>): Aggregator {
+    const a = new Aggregator(spec);
+    let seq = 0;
+    for (let i = 0; i < GROUPS; i++) for (let j = 0; j <= i % 5; j++) a.add({ ...valuesOf(i), ts: T0 + j }, ++seq);
+    return a;
+  }
+
+  /** Every group's key answers with that group: its own count and group values. */
+  function expectAllFound(a: Aggregator, expectedN: (row: Record<string, unknown>, windowStart?: number) => number): void {
+    const rows = a.rows();
+    for (const r of rows) {
+      const got = a.get(r.key);
+      if (!got || got.key !== r.key || got.row.n !== expectedN(r.row, r.windowStart)) throw new Error(`get(${r.key}) gave ${JSON.stringify(got)}`);
+      const snap = a.exportGroup(r.key);
+      if (!snap || snap.key !== r.key) throw new Error(`exportGroup(${r.key}) gave ${JSON.stringify(snap)}`);
+    }
+  }
+
+  test('string keys, escaped characters included', () => {
+    const odd = ['a.b', '', '=x', 'é', '\u0000z', 'aa:bb', 'a_2Eb'];
+    const name = (i: number) => (i < odd.length ? odd[i] : `dev-${i}`);
+    const a = filled({ groupBy: ['sa'], aggregates: COUNT }, (i) => ({ sa: name(i) }));
+    expect(a.rows()).toHaveLength(GROUPS);
+    expectAllFound(a, (row) => { const i = odd.indexOf(row.sa as string); return ((i >= 0 ? i : Number((row.sa as string).slice(4))) % 5) + 1; });
+    expect(a.get('dev-7')?.row).toEqual({ sa: 'dev-7', n: 3 });
+    expect(a.get('a_2Eb')?.row).toEqual({ sa: 'a.b', n: 1 });
+    expect(a.get('a_5F2Eb')?.row).toEqual({ sa: 'a_2Eb', n: 2 });
+    expect(a.exportGroup('=')?.g).toEqual(['']);
+    expect(a.get('dev-9999')).toBeUndefined();
+    expect(a.get('=7')).toBeUndefined(); // the number 7, not a string
+    expect(a.get('not a key!')).toBeUndefined();
+  });
+
+  test('number keys (negative, fractional)', () => {
+    const a = filled({ groupBy: ['ch'], aggregates: COUNT }, (i) => ({ ch: (i - 100) * 1.5 }));
+    expectAllFound(a, (row) => ((row.ch as number) / 1.5 + 100) % 5 + 1);
+    expect(a.get('=-147')?.row).toEqual({ ch: -147, n: 3 }); // i = 2
+    expect(a.get('=1_2E5')?.row).toEqual({ ch: 1.5, n: 2 }); // i = 101
+    expect(a.exportGroup('=0')?.g).toEqual([0]);
+    expect(a.get('0')).toBeUndefined(); // the string "0"
+    expect(a.get('=0_2E25')).toBeUndefined();
+  });
+
+  test('Date keys (the key holds epoch milliseconds)', () => {
+    const a = filled({ groupBy: ['day'], aggregates: COUNT }, (i) => ({ day: new Date(T0 + i * 86_400_000) }));
+    expectAllFound(a, (row) => (Math.round((new Date(row.day as Date).getTime() - T0) / 86_400_000) % 5) + 1);
+    expect(a.get(`=${T0 + 3 * 86_400_000}`)?.row.n).toBe(4);
+    expect(a.exportGroup(`=${T0}`)?.g).toEqual([new Date(T0)]);
+    expect(a.get(`=${T0 + 1}`)).toBeUndefined();
+  });
+
+  test('object keys (JSON in the key)', () => {
+    const a = filled({ groupBy: ['tag'], aggregates: COUNT }, (i) => ({ tag: { a: i, b: [i % 3] } }));
+    expectAllFound(a, (row) => ((row.tag as { a: number }).a % 5) + 1);
+    expect(a.get('=j_7B_22a_22_3A7_2C_22b_22_3A_5B1_5D_7D')?.row).toEqual({ tag: { a: 7, b: [1] }, n: 3 });
+    expect(a.get('=j_7B_22a_22_3A7_7D')).toBeUndefined();
+  });
+
+  test('several group columns (string, number, null)', () => {
+    const a = filled({ groupBy: ['sa', 'ch', 'x'], aggregates: COUNT }, (i) => ({ sa: `dev-${i % 40}`, ch: Math.floor(i / 40), x: i % 2 ? null : 'y' }));
+    expect(a.rows()).toHaveLength(GROUPS);
+    expectAllFound(a, (row) => (((row.ch as number) * 40 + Number((row.sa as string).slice(4))) % 5) + 1);
+    expect(a.get('dev-3.=2.=n')?.row).toEqual({ sa: 'dev-3', ch: 2, x: null, n: 4 }); // i = 83
+    expect(a.get('dev-4.=2.y')?.row.n).toBe(5); // i = 84
+    expect(a.get('dev-3.=2.y')).toBeUndefined(); // odd i has x null
+    expect(a.get('dev-3.=2')).toBeUndefined(); // too few parts
+  });
+
+  test('no GROUP BY: the one row is "=all"', () => {
+    const a = filled({ groupBy: [], aggregates: COUNT }, () => ({}));
+    const n = Array.from({ length: GROUPS }, (_, i) => (i % 5) + 1).reduce((x, y) => x + y, 0);
+    expect(a.get('=all')?.row).toEqual({ n });
+    expect(a.exportGroup('=all')?.g).toEqual([]);
+    expect(a.get('=n')).toBeUndefined();
+  });
+
+  test('windowed rows: the window start is part of the key', () => {
+    const a = new Aggregator({ groupBy: ['ch'], timestamp: 'ts', window: { type: 'tumbling', size: 1000, grace: '1d' }, aggregates: COUNT });
+    let seq = 0;
+    for (let i = 0; i < GROUPS; i++) for (let w = 0; w < 3; w++) for (let j = 0; j <= (i + w) % 4; j++) a.add({ ch: i, ts: T0 + w * 1000 + j }, ++seq);
+    expect(a.rows()).toHaveLength(GROUPS * 3);
+    expectAllFound(a, (row, start) => (((row.ch as number) + (start! - T0) / 1000) % 4) + 1);
+    expect(a.get(`=5.=w${T0 + 2000}`)?.row.n).toBe(4); // (5 + 2) % 4 + 1
+    expect(a.get('=5')).toBeUndefined();
+    expect(a.get(`=5.=w${T0 + 3000}`)).toBeUndefined();
+  });
+});
+
 describe('partition equality', () => {
   const recs = Array.from({ length: 3000 }, (_, i) => probe(`dev-${(i * 31) % 97}`, 10_000 + ((i * 7919) % 100_000), { signal: -30 - ((i * 13) % 60), ssid: i % 11 === 0 ? null : `net-${(i * 3) % 17}`, da: `da-${i % 5}` }));
   const specs: [string, AggregationSpec][] = [

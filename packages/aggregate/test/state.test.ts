@@ -222,11 +222,19 @@ instances:
     const got = await queryTable(p.transport, `${prefix}_totals`, {});
     const table = Object.fromEntries(got.rows.map((r) => [r.key as string, { n: r.n, sum: r.sum, distinct: r.distinct, hourly: {} }]));
     expect(table).toEqual(expected());
+    // a query the table refuses: the reply carries the error's code and hint, not only its message
+    const refused = await queryTable(p.transport, `${prefix}_totals`, { from: '2024-01-01', to: '2024-01-02' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'PCAPFLOW_QUERY', message: expect.stringContaining('has no window') });
+    expect((refused as { hint?: string }).hint).toMatch(/^filter by key instead: give the group values \(key\) as KEY/);
     // the durable state in KV says the same
     const kv = await p.transport.kv(stateBucket(`${prefix}_totals`, { index: 0, count: 1 }));
     const reloaded = await new TableStore(kv, { table: `${prefix}_totals`, partitions: 1, dedupeWindowMs: 60_000, dedupeMax: 100_000, replayEpochs: 0 })
       .load({ groupBy: ['key'], aggregates: [{ name: 'n', fn: 'COUNT' }, { name: 'sum', fn: 'SUM', arg: 'value' }] });
     expect(Object.fromEntries(reloaded.aggregator.rows().map((r) => [r.row.key, r.row.n]))).toEqual(Object.fromEntries(Object.entries(expected()).map(([k, v]) => [k, v.n])));
+    // every input message is in the applied set once, as one interval of stream sequences: [1, MESSAGES]
+    const ckpt = decodeValue((await kv.get('_ckpt'))!.value) as { v: number; d: Record<string, unknown> };
+    expect(ckpt.v).toBe(2);
+    expect(ckpt.d).toEqual({ [`${prefix}_IN`]: { f: 0, r: [1, -(MESSAGES - 1)] } });
     // the last change per key on the changelog equals the table
     void stats;
     await p.stop();

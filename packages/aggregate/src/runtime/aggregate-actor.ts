@@ -1,5 +1,5 @@
 // The aggregate op: records → Aggregator (in memory) → commit to KV (exactly once) → changelog.
-import { PoisonError, type Actor, type ActorContext, type InputBatch, type KvStore } from '@pcapflow/core';
+import { isPcapflowError, PoisonError, type Actor, type ActorContext, type InputBatch, type KvStore } from '@pcapflow/core';
 import { Aggregator, type AggregationSpec, type Change } from '../engine';
 import type { AggregateConfig } from '../plugin';
 import { serveHttp, registerLocal } from '../query/http';
@@ -110,7 +110,8 @@ export class AggregateActor implements Actor {
       const r = runQuery(this.agg, this.table, req);
       return { ...base, rows: r.rows, total: r.total };
     } catch (e) {
-      return { ...base, error: (e as Error).message };
+      // code and hint too: the NATS query client rethrows them as the same PcapflowError
+      return { ...base, error: (e as Error).message, ...(isPcapflowError(e) ? { code: e.code, ...(e.hint ? { hint: e.hint } : {}) } : {}) };
     }
   }
 
@@ -249,7 +250,7 @@ export class AggregateActor implements Actor {
       metrics: {
         groups: a.groups, closed: a.closed, evicted: a.evicted, late: a.late, filtered: a.filtered,
         epoch: this.store?.epoch ?? 0, commits: this.store?.commits ?? 0, row_puts: this.store?.rowPuts ?? 0,
-        applied_seqs: this.applied.size(), ...(this.httpPort !== undefined ? { http_port: this.httpPort } : {}),
+        applied_seqs: this.applied.size(), applied_ranges: this.applied.ranges(), ...(this.httpPort !== undefined ? { http_port: this.httpPort } : {}),
       },
     };
   }

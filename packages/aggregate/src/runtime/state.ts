@@ -2,7 +2,7 @@
 //
 // Layout of one partition's bucket:
 //   _meta              {v, table, partitions}                      written once
-//   _ckpt              {v, e, st, ct, ms, d: {stream: {f, s}}}     the commit record (ONE put = the atomic commit point)
+//   _ckpt              {v, e, st, ct, ms, d: {stream: {f, r}}}     the commit record (ONE put = the atomic commit point)
 //   a.<rowkey>         {v: GroupSnapshot | null, e: epoch}         row slot A
 //   b.<rowkey>         {v: GroupSnapshot | null, e: epoch}         row slot B
 //
@@ -12,32 +12,45 @@
 // written by a commit that never completed and are deleted. So a crash anywhere between the first row
 // put and the _ckpt put leaves the previous commit intact, and the batch is simply applied again when
 // its message is redelivered; a crash after the _ckpt put is recognised by the applied sequences.
-import { decodeValue, encodeValue, type KvStore } from '@pcapflow/core';
+import { decodeValue, encodeValue, PcapflowError, type KvStore } from '@pcapflow/core';
 import { Aggregator, type AggregationSpec, type GroupSnapshot } from '../engine';
+import { SeqRanges } from './seq-ranges';
 
 export interface RowValue { v: GroupSnapshot | null; e: number }
 
 interface CheckpointValue {
-  v: 1;
+  /** 2: applied sequences as ranges (`r`); 1: as a delta list (`s`), still read */
+  v: 1 | 2;
   /** epoch of the last completed commit */
   e: number;
   /** stream time, closed-through and max seq of the aggregator (null = -Infinity) */
   st: number | null;
   ct: number | null;
   ms: number | null;
-  /** applied input sequences per stream: floor and delta-encoded ascending sequences above it */
-  d: Record<string, { f: number; s: number[] }>;
+  /** applied input sequences per stream: forgotten floor and SeqRanges.encode() (v1: `s`, ascending deltas) */
+  d: Record<string, { f: number; r?: number[]; s?: number[] }>;
 }
 
 /**
  * Input sequences applied to the table, per stream. A message is a duplicate iff its sequence is in
- * the set. Sequences are remembered for `windowMs` of *run time* (time this process has been up since
- * it loaded them; downtime does not count) and at least the newest `minKeep`, at most `max`.
- * `floor` is the largest sequence ever forgotten (for diagnostics: a redelivery at or below it that is
- * not in the set is beyond the dedupe horizon).
+ * the set. The set is kept as intervals (SeqRanges): a stream consumed in order is one interval
+ * however many messages it held, so the checkpoint that carries the set stays a few bytes.
+ *
+ * Gaps. A sequence missing below the newest is either in flight or waiting for its redelivery (NAKed,
+ * ack_wait expired, delivered again after a restart: the gap closes when it is applied), or never
+ * coming (another subject or partition of the same stream, a dead-lettered message). Each gap costs
+ * one more interval, i.e. one or two numbers in the checkpoint (a set of isolated sequences encodes
+ * to the same delta list as the v1 format, never more). Intervals are forgotten from the lowest up
+ * when more than `max` of them exist, or when no sequence was added to them for `windowMs` of *run
+ * time* (time this process has been up since it loaded them; downtime does not count); the newest
+ * `minKeep` intervals always stay. So the checkpoint holds at most `max` intervals, and the set only
+ * grows towards that bound when gaps persist, e.g. a partition consuming a share of a stream.
+ * `floor` is the largest sequence ever forgotten: a redelivery at or below it that is not in the set
+ * is beyond the dedupe horizon (applied, and reported). Every interval holds at least one sequence,
+ * so with the same settings this remembers at least as many sequences as the v1 per-sequence set did.
  */
 export class AppliedSeqs {
-  private readonly streams = new Map<string, { floor: number; seqs: Map<number, number> }>();
+  private readonly streams = new Map<string, { floor: number; seqs: SeqRanges }>();
   constructor(private readonly windowMs: number, private readonly max: number, private readonly minKeep = 1024) {}
 
   has(stream: string, seq: number): boolean {
@@ -51,58 +64,59 @@ export class AppliedSeqs {
   }
 
   add(stream: string, seq: number, now: number): void {
+    // stream sequences start at 1; anything else could not be encoded (and cannot be a redelivery to skip)
+    if (!Number.isSafeInteger(seq) || seq < 1) return;
     let s = this.streams.get(stream);
     if (!s) {
-      s = { floor: 0, seqs: new Map() };
+      s = { floor: 0, seqs: new SeqRanges() };
       this.streams.set(stream, s);
     }
-    s.seqs.set(seq, now);
+    s.seqs.add(seq, now);
   }
 
+  /** Remembered sequences (all streams). */
   size(): number {
     let n = 0;
     for (const s of this.streams.values()) n += s.seqs.size;
     return n;
   }
 
+  /** Remembered intervals (all streams): what the checkpoint size follows. */
+  ranges(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.seqs.ranges;
+    return n;
+  }
+
   prune(now: number): void {
+    const keep = Math.max(1, this.minKeep);
     for (const s of this.streams.values()) {
-      const m = s.seqs;
-      if (m.size <= this.minKeep) continue;
-      // insertion order = application order (times ascending)
-      for (const [seq, at] of m) {
-        if (m.size <= this.minKeep) break;
-        if (m.size <= this.max && now - at < this.windowMs) break;
-        m.delete(seq);
-        if (seq > s.floor) s.floor = seq;
-      }
+      const r = s.seqs;
+      const n = r.ranges;
+      let k = 0;
+      while (n - k > keep && (n - k > this.max || now - r.range(k).at >= this.windowMs)) k++;
+      if (k > 0) s.floor = Math.max(s.floor, r.dropLowest(k));
     }
   }
 
   encode(): CheckpointValue['d'] {
     const out: CheckpointValue['d'] = {};
-    for (const [stream, s] of this.streams) {
-      const sorted = [...s.seqs.keys()].sort((a, b) => a - b);
-      const deltas = new Array<number>(sorted.length);
-      let prev = 0;
-      for (let i = 0; i < sorted.length; i++) {
-        deltas[i] = sorted[i] - prev;
-        prev = sorted[i];
-      }
-      out[stream] = { f: s.floor, s: deltas };
-    }
+    for (const [stream, s] of this.streams) out[stream] = { f: s.floor, r: s.seqs.encode() };
     return out;
   }
 
-  /** Load from a checkpoint: every remembered sequence counts as applied `now` (run time restarts). */
+  /** Load from a checkpoint (v2 or v1): every remembered sequence counts as applied `now` (run time restarts). */
   static decode(d: CheckpointValue['d'] | undefined, now: number, windowMs: number, max: number): AppliedSeqs {
     const a = new AppliedSeqs(windowMs, max);
     for (const [stream, v] of Object.entries(d ?? {})) {
-      const seqs = new Map<number, number>();
-      let cur = 0;
-      for (const delta of v.s) {
-        cur += delta;
-        seqs.set(cur, now);
+      let seqs: SeqRanges;
+      try {
+        // v1 wrote a sorted delta list, which is a valid range encoding of isolated sequences
+        seqs = SeqRanges.decode(v.r ?? v.s ?? [], now);
+      } catch (e) {
+        throw new PcapflowError('PCAPFLOW_CONFIG_INVALID', `the table checkpoint (_ckpt) has unreadable applied sequences for stream ${stream}: ${(e as Error).message}`, {
+          cause: e, hint: 'the KV bucket of the table was written by something else; delete the KV buckets of the table to rebuild it from the stream',
+        });
       }
       a.streams.set(stream, { floor: v.f, seqs });
     }
@@ -232,7 +246,7 @@ export class TableStore {
     applied.prune(this.now());
     const e = this.nextEpoch++;
     const ckpt: CheckpointValue = {
-      v: 1, e,
+      v: 2, e,
       st: finiteOrNull(agg.streamTime), ct: finiteOrNull(agg.closedThrough), ms: finiteOrNull(agg.maxSeq),
       d: applied.encode(),
     };
