@@ -108,6 +108,16 @@ export interface ActorContext {
    */
   emit(output: string, record: Record<string, unknown>): void;
   /**
+   * `emit` for a record of the batch being handled that goes on unchanged (split, filter, routing).
+   * When a handler forwards every record of its input message, in order, to one output subject
+   * and emits nothing else, the runtime publishes the input message's own bytes instead of
+   * encoding the records again. The contract: a forwarded record is exactly as it arrived; a
+   * record the handler changed (or built) goes through `emit` (with --check-records the runtime
+   * verifies it and rejects the message otherwise). Outside `handle` it is `emit`.
+   * Optional: older runtimes lack it; a plugin falls back to `emit` there.
+   */
+  forward?(output: string, record: Readonly<Record<string, unknown>>): void;
+  /**
    * Resolves when the runtime can take more records (publishes in flight below its bound).
    * A source awaits it between batches so a fast capture never outruns the transport.
    */

@@ -63,17 +63,29 @@ export function subjectToken(v: unknown): string {
 
 /** FNV-1a 32-bit over the value's string form: stable across processes and hosts. */
 export function hashKey(v: unknown): number {
+  return hash32(v) >>> 0;
+}
+
+/** hashKey as an int32 (same bits): V8 keeps it a small integer, where a uint32 above 2^31 is a heap double. */
+function hash32(v: unknown): number {
   const s = v === undefined || v === null ? '' : String(v);
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
 }
 
+/** `hashKey(v) % count`, computed in int32 arithmetic (a double modulo costs more than the hash). */
 export function partitionOf(v: unknown, count: number): number {
-  return hashKey(v) % count;
+  const h = hash32(v);
+  if (count > 0 && count <= 32768 && Number.isInteger(count)) {
+    if ((count & (count - 1)) === 0) return h & (count - 1);
+    // (hi * 2^16 + lo) mod n = ((hi mod n) * 2^16 + lo) mod n, every term below 2^31 for n <= 2^15
+    return ((((h >>> 16) % count) << 16) + (h & 0xffff)) % count;
+  }
+  return (h >>> 0) % count;
 }
 
 /** NATS subject filter matching (`*` one token, `>` the rest). */

@@ -1,6 +1,17 @@
 // Stateless stream ops: split, filter, project. Records are emitted inside handle(), so the runtime
 // publishes them with ids derived from the input message (a redelivery never duplicates them).
 import type { Actor, ActorContext } from '@pcapflow/core';
+
+type Forward = (output: string, record: Readonly<Record<string, unknown>>) => void;
+
+/**
+ * Split and filter pass input records on untouched (routes and filters only read them), so they
+ * `forward` them: a message whose records all go to one subject is republished as it arrived,
+ * not encoded again. Runtimes without `forward` get `emit`.
+ */
+function forwarder(ctx: ActorContext): Forward {
+  return ctx.forward ? (o, r) => ctx.forward!(o, r) : (o, r) => ctx.emit(o, r as Record<string, unknown>);
+}
 import { compileFilter, compileProjection, compileRoutes } from '../engine';
 import { compileExpression } from '../expr';
 import type { FilterConfig, ProjectConfig, SplitConfig } from '../plugin';
@@ -9,13 +20,14 @@ export function createSplitActor(ctx: ActorContext, c: SplitConfig): Actor {
   const route = compileRoutes(c.routes, { mode: c.mode, otherwise: c.otherwise });
   const routed = ctx.counter('routed');
   const unmatched = ctx.counter('unmatched');
+  const forward = forwarder(ctx);
   return {
     handle(batch) {
       const recs = batch.records;
       for (let i = 0; i < recs.length; i++) {
         const outs = route(recs[i]);
         if (outs.length === 0) unmatched.inc();
-        for (let k = 0; k < outs.length; k++) ctx.emit(outs[k], recs[i]);
+        for (let k = 0; k < outs.length; k++) forward(outs[k], recs[i]);
         routed.inc(outs.length);
       }
     },
@@ -27,11 +39,12 @@ export function createFilterActor(ctx: ActorContext, c: FilterConfig): Actor {
   const test = compileFilter(c.where);
   const passed = ctx.counter('passed');
   const rejected = ctx.counter('rejected');
+  const forward = forwarder(ctx);
   return {
     handle(batch) {
       for (const r of batch.records) {
         if (test(r)) {
-          ctx.emit('out', r);
+          forward('out', r);
           passed.inc();
         } else rejected.inc();
       }

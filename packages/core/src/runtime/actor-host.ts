@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { decodeBatch, encodeBatch, PackedBatchBuilder } from '../codec';
 import { errorMessage, PoisonError, PcapflowError } from '../errors';
@@ -91,6 +92,8 @@ export class ActorHost {
   private readonly declaredOutputs: Set<string>;
   /** While a handler runs, emitted records belong to that message and are flushed before its ack. */
   private handling = false;
+  /** Records given to `emit` (not `forward`) by the running handler: any rules out passing its input through. */
+  private plainEmits = 0;
 
   constructor(private readonly o: ActorHostOptions) {
     this.name = o.partition.count > 1 ? `${o.instance}[${o.partition.index}]` : o.instance;
@@ -137,7 +140,8 @@ export class ActorHost {
       log: o.log,
       signal: this.abort.signal,
       outputs: o.outputs.map((x) => x.port),
-      emit: (output, record) => this.emit(output, record),
+      emit: (output, record) => { this.plainEmits++; this.emit(output, record); },
+      forward: (output, record) => this.emit(output, record as Record<string, unknown>),
       flush: () => this.flush(),
       ready: () => this.backpressure(),
       kv: (bucket, options) => o.transport.kv(bucket, options) as Promise<KvStore>,
@@ -280,12 +284,31 @@ export class ActorHost {
     while (this.inFlight.size >= MAX_PUBLISHES_IN_FLIGHT) await Promise.race(this.inFlight);
   }
 
-  /** Outputs of one input message, published with ids derived from it, so a redelivery is deduplicated. */
-  private async flushFor(msg: TransportMessage): Promise<void> {
+  /**
+   * Outputs of one input message, published with ids derived from it, so a redelivery is deduplicated.
+   * A subject that got exactly the message's records, forwarded unchanged in order, gets the
+   * message's own bytes (they decode to those records; encoding them again is the costly part of
+   * a split or filter). Its id is the one the encoded batch would have had, so dedupe holds.
+   */
+  private async flushFor(msg: TransportMessage, decoded: readonly Record<string, unknown>[]): Promise<void> {
     const jobs: Promise<void>[] = [];
+    const whole = this.plainEmits === 0 ? decoded : undefined;
+    const passes = (list: Record<string, unknown>[], batch: number) =>
+      whole !== undefined && list.length === whole.length && list.length <= batch && sameRecords(list, whole);
+    // before anything is published: a message is either handled whole or rejected
+    if (whole !== undefined && this.o.checkRecords) {
+      for (const [output, bySubject] of this.pending) {
+        for (const list of bySubject.values()) if (passes(list, this.outputsByPort.get(output)!.batch)) this.checkForwarded(msg, list, output);
+      }
+    }
     for (const [output, bySubject] of this.pending) {
       for (const [subject, list] of bySubject) {
         const batch = this.outputsByPort.get(output)!.batch;
+        if (passes(list, batch)) {
+          this.counter('passed_through').inc();
+          jobs.push(this.publishWithRetry(subject, msg.data, `${this.o.instance}.${msg.stream}.${msg.seq}.${output}.${subject}.0`));
+          continue;
+        }
         for (let i = 0, chunk = 0; i < list.length; i += batch, chunk++) {
           const msgId = `${this.o.instance}.${msg.stream}.${msg.seq}.${output}.${subject}.${chunk}`;
           jobs.push(this.publishWithRetry(subject, encodeBatch(list.slice(i, i + batch)), msgId));
@@ -294,6 +317,16 @@ export class ActorHost {
     }
     this.clearPending();
     await Promise.all(jobs);
+  }
+
+  /** --check-records: a forwarded record must be the record as it arrived (the contract of `forward`). */
+  private checkForwarded(msg: TransportMessage, list: readonly Record<string, unknown>[], output: string): void {
+    const arrived = decodeBatch(msg.data);
+    for (let i = 0; i < list.length; i++) {
+      if (!isDeepStrictEqual(list[i], arrived[i])) {
+        throw new PoisonError(`${this.name} forwarded a changed record on output ${output} (record ${i} of the message): a changed record must be emitted with ctx.emit, not ctx.forward`);
+      }
+    }
   }
 
   private async createActor(): Promise<void> {
@@ -357,13 +390,14 @@ export class ActorHost {
       msg.term();
       return;
     }
-    let records: Record<string, unknown>[];
-    try { records = decodeBatch(msg.data); }
+    let decoded: Record<string, unknown>[];
+    try { decoded = decodeBatch(msg.data); }
     catch (e) {
       await this.deadLetterMessage(msg, new PoisonError(`undecodable message: ${errorMessage(e)}`));
       msg.term();
       return;
     }
+    let records = decoded;
     if (this.o.checkRecords && this.inputSchemas.has(port)) {
       const good: Record<string, unknown>[] = [];
       const bad: Record<string, unknown>[] = [];
@@ -373,10 +407,11 @@ export class ActorHost {
     }
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, c.ack_wait / 2));
     this.handling = true;
+    this.plainEmits = 0;
     try {
       await this.actor!.handle?.call(this.actor, { input: port, subject: msg.subject, records, seq: msg.seq, stream: msg.stream, deliveryCount: msg.deliveryCount });
       this.handling = false;
-      await this.flushFor(msg);
+      await this.flushFor(msg, decoded);
       msg.ack();
       this.counter('handled').inc();
       this.counter('records_in').inc(records.length);
@@ -442,6 +477,12 @@ export class ActorHost {
     for (const s of this.services) s.stop();
     try { await this.actor?.stop?.call(this.actor); } catch (e) { this.o.log.error({ err: errorMessage(e) }, 'actor stop failed'); }
   }
+}
+
+/** The same record objects in the same order. */
+function sameRecords(a: readonly object[], b: readonly object[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function dlqHeaders(instance: string, error: unknown, msg?: TransportMessage): Record<string, string> {

@@ -1,4 +1,4 @@
-import { hashKey, type SubjectTemplate } from '../subject';
+import { partitionOf, type SubjectTemplate } from '../subject';
 
 /** Distinct keys remembered per template; past this the memo starts over (high-cardinality subjects). */
 const MAX_MEMO = 8192;
@@ -18,14 +18,17 @@ type Render = (record: Record<string, unknown>) => string;
  * - one `{field%N}` token: the N subjects are built up front and a string value picks one by its
  *   partition (`hashKey`, as render uses it);
  * - one field otherwise: memoized on the field's value (render is a pure function of it);
- * - several fields, or a value that is no string or number: rendered every time.
+ * - two fields (the probe's "wifi.frames.{subtype_name}.p{sa%16}"): memoized on the pair of keys,
+ *   a `{field%N}` token keyed by its partition (N keys, not one per value);
+ * - more fields, or a value that is no string or number: rendered every time.
  */
 export function memoizedRender(template: SubjectTemplate): Render {
   if (template.fields.length === 0) {
     const subject = template.render({});
     return () => subject;
   }
-  if (template.fields.length > 1) return (record) => template.render(record);
+  if (template.fields.length === 2) return memoOnTwo(template) ?? ((record) => template.render(record));
+  if (template.fields.length > 2) return (record) => template.render(record);
   const path = template.fields[0]!.split('.');
   const read = fieldReader(path);
   const memo = memoOnValue(template, read);
@@ -69,14 +72,10 @@ function partitioned(template: SubjectTemplate, path: string[], read: (record: R
   const prefix = template.source.slice(0, t.index);
   const suffix = template.source.slice(t.index! + t[0].length);
   const subjects = Array.from({ length: mod }, (_, i) => `${prefix}${i}${suffix}`);
-  // partitionOf is hashKey(v) % mod; a uint32 hash above 2^31 is a double to V8, and a double
-  // modulo costs more than the hash itself. Same value, computed in int32 arithmetic.
-  const pow2 = (mod & (mod - 1)) === 0;
   const render: Render = (record) => {
     const v = read(record);
     if (typeof v !== 'string') return fallback(record);
-    const h = hashKey(v);
-    return subjects[pow2 ? h & (mod - 1) : ((((h >>> 16) % mod) * 65536) + (h & 0xffff)) % mod]!;
+    return subjects[partitionOf(v, mod)]!;
   };
   // Built from the template's source, not from its render: make sure the two agree.
   for (const sample of ['', 'a', 'key-1', 'aa:bb:cc:dd:ee:ff', 'x.y z']) {
@@ -85,4 +84,54 @@ function partitioned(template: SubjectTemplate, path: string[], read: (record: R
     if (render(record) !== template.render(record)) return undefined;
   }
   return render;
+}
+
+/**
+ * Two fields: what the template renders for a token depends only on its key (the value of a
+ * `{field}` token, the partition of a `{field%N}` one), so the subject is memoized on the pair
+ * of keys, and render runs once per pair. Bounded like the one-field memo.
+ */
+function memoOnTwo(template: SubjectTemplate): Render | undefined {
+  const tokens = [...template.source.matchAll(TOKEN)];
+  if (tokens.length !== 2) return undefined;
+  const [keyA, keyB] = tokens.map((t) => tokenKey(t[1]!, t[2]));
+  const memo = new Map<string | number, Map<string | number, string>>();
+  let size = 0;
+  return (record) => {
+    const a = keyA!(record);
+    if (a === undefined) return template.render(record);
+    const b = keyB!(record);
+    if (b === undefined) return template.render(record);
+    let inner = memo.get(a);
+    if (inner === undefined) {
+      if (size >= MAX_MEMO) { memo.clear(); size = 0; }
+      inner = new Map();
+      memo.set(a, inner);
+    }
+    let subject = inner.get(b);
+    if (subject === undefined) {
+      if (size >= MAX_MEMO) { memo.clear(); size = 0; inner = new Map(); memo.set(a, inner); }
+      subject = template.render(record);
+      inner.set(b, subject);
+      size++;
+    }
+    return subject;
+  };
+}
+
+/** The memo key of one token: the field's value, or its partition; undefined when not memoizable. */
+function tokenKey(field: string, mod: string | undefined): (record: Record<string, unknown>) => string | number | undefined {
+  const read = fieldReader(field.split('.'));
+  if (mod === undefined) {
+    return (record) => {
+      const v = read(record);
+      return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+    };
+  }
+  const n = Number(mod);
+  return (record) => {
+    const v = read(record);
+    // render hashes String(v); strings only, so the key stays cheap to compute and exact
+    return typeof v === 'string' ? partitionOf(v, n) : undefined;
+  };
 }

@@ -45,6 +45,9 @@ export class JetStreamTransport implements Transport {
       name: options.name ?? 'pcapflow',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      // Otherwise nats.js builds an Error (with a stack trace) per request and publish, for context
+      // should it time out: a large share of the CPU of a KV-heavy actor. Errors keep their message.
+      noAsyncTraces: true,
     };
     if (options.user !== undefined) { opts.user = options.user; opts.pass = options.pass; }
     if (options.token !== undefined) opts.token = options.token;
