@@ -9,6 +9,7 @@ module.exports = {
     '^@pcapflow/core/testkit$': path.join(__dirname, 'packages/core/src/testkit/index.ts'),
     '^@pcapflow/core/runtime$': path.join(__dirname, 'packages/core/src/runtime/index.ts'),
     '^@pcapflow/probe$': path.join(__dirname, 'packages/probe/src/index.ts'),
+    '^@pcapflow/probe/decode$': path.join(__dirname, 'packages/probe/src/decode-command.ts'),
     '^@pcapflow/aggregate$': path.join(__dirname, 'packages/aggregate/src/index.ts'),
     '^@pcapflow/aggregate/cli-commands$': path.join(__dirname, 'packages/aggregate/src/cli-commands.ts'),
     '^@pcapflow/sink-postgres$': path.join(__dirname, 'packages/sinks/postgres/src/index.ts'),

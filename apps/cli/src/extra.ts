@@ -14,8 +14,9 @@ function registerDecode(program: Command, wrap: Wrap): void {
     .argument('<capture>', 'pcap/pcapng file, or - for stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['ek', 'json', 'msgpack']).default('ek'))
     .addOption(new Option('--fields <set>', 'field set: Wi-Fi frames, DNS answers, or per-frame flows (the shapes of the tshark reference scripts)').choices(['wifi', 'dns', 'flows']).default('wifi'))
+    // The decode entry alone: the package index would also load the plugin (@pcapflow/core, zod).
     .action(wrap(async (capture: string, o: { format: 'ek' | 'json' | 'msgpack'; fields: 'wifi' | 'dns' | 'flows' }) =>
-      (await import('@pcapflow/probe')).decodeCommand({ input: capture, format: o.format, fields: o.fields, out: process.stdout, err: process.stderr })));
+      (await import('@pcapflow/probe/decode')).decodeCommand({ input: capture, format: o.format, fields: o.fields, out: process.stdout, err: process.stderr })));
 }
 
 /** Commands contributed by plugin packages shipped with the CLI (decode, query, tail). */

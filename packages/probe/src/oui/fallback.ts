@@ -47,59 +47,22 @@ export function shortVendorName(org: string): string {
   return Array.from(m).slice(0, 8).join('');
 }
 
-/**
- * Address key -> name, where a value set with `org` is an IEEE organization name shortened on
- * first read: most of the 50k names are never looked up, and shortening all of them would cost
- * more than parsing the JSON.
- */
-class ShortNames extends Map<number, string> {
-  private readonly raw = new Set<number>();
-  constructor(private readonly memo: Map<string, string>) {
-    super();
-  }
-
-  org(key: number, org: string): void {
-    super.set(key, org);
-    this.raw.add(key);
-  }
-
-  override get(key: number): string | undefined {
-    const v = super.get(key);
-    if (v === undefined || !this.raw.has(key)) return v;
-    let s = this.memo.get(v);
-    if (s === undefined) {
-      s = shortVendorName(v);
-      this.memo.set(v, s);
-    }
-    this.raw.delete(key);
-    super.set(key, s);
-    return s;
-  }
-}
-
-/** Tables in the form MacResolver keeps them (keys: the masked 48-bit address as a number). */
-export interface FallbackData {
-  exact: Map<number, string>;
-  /** /28, /36 (IEEE MA-M, MA-S) and the built-in wka ranges. */
-  prefix: Map<number, string>;
-  /** 24-bit OUIs (MA-L, CID). */
-  manuf: Map<number, string>;
-}
+/** Receives one table entry: the address (`hi`: top 24 bits, `lo`: low 24 bits), its prefix length, its name. */
+export type EntrySink = (hi: number, lo: number, bits: number, name: string) => void;
 
 /**
  * Reads `oui-data` (keys of 6 hex digits for 24-bit blocks, 7 for MA-M, 9 for MA-S; values are
- * "Organization\naddress..."). Undefined when the package cannot be found.
+ * "Organization\naddress...") into `add`, names still the IEEE organization names (the resolver
+ * shortens them with shortVendorName on first use: most of the 50k are never looked up, and
+ * shortening all would cost more than parsing the JSON). False when the package cannot be found.
  */
-export function loadOuiData(): FallbackData | undefined {
+export function loadOuiData(add: EntrySink): boolean {
   let raw: Record<string, string>;
   try {
     raw = JSON.parse(readFileSync(require.resolve('oui-data'), 'utf8')) as Record<string, string>;
   } catch {
-    return undefined;
+    return false;
   }
-  const memo = new Map<string, string>();
-  const manuf = new ShortNames(memo);
-  const prefix = new ShortNames(memo);
   for (const hex of Object.keys(raw)) {
     const v = raw[hex];
     const nl = v.indexOf('\n');
@@ -107,12 +70,16 @@ export function loadOuiData(): FallbackData | undefined {
     const val = parseInt(hex, 16);
     if (org.length === 0 || !Number.isFinite(val)) continue;
     const bits = hex.length * 4;
-    if (bits === 24) manuf.org(val * 16777216, org);
-    else if (bits === 28 || bits === 36) prefix.org(val * 2 ** (48 - bits), org);
+    if (bits !== 24 && bits !== 28 && bits !== 36) continue;
+    const key = val * 2 ** (48 - bits);
+    add(Math.floor(key / 16777216), key % 16777216, bits, org);
   }
-  // The well-known (wka) entries tshark shows most often.
-  const exact = new Map<number, string>([[0xffffffffffff, 'Broadcast']]);
-  prefix.set(0x01005e000000, 'IPv4mcast'); // 01:00:5e/25
-  prefix.set(0x333300000000, 'IPv6mcast'); // 33:33/16
-  return { exact, prefix, manuf };
+  return true;
+}
+
+/** The well-known (wka) entries tshark shows most often; their names are final (not shortened). */
+export function builtinWka(add: EntrySink): void {
+  add(0xffffff, 0xffffff, 48, 'Broadcast');
+  add(0x01005e, 0, 25, 'IPv4mcast'); // 01:00:5e/25
+  add(0x333300, 0, 16, 'IPv6mcast'); // 33:33/16
 }

@@ -10,7 +10,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadOuiData } from './fallback';
+import { builtinWka, loadOuiData, shortVendorName } from './fallback';
 
 /** Where vendor names come from: Wireshark's manuf/wka files, the `oui-data` fallback, or nowhere. */
 export type VendorSource = 'manuf' | 'oui-data' | 'none';
@@ -58,26 +58,109 @@ export function isBroadcastMac(mac: string): boolean {
   return mac.toLowerCase() === 'ff:ff:ff:ff:ff:ff';
 }
 
+const DEFAULT_DIRS = ['/usr/share/wireshark', '/usr/local/share/wireshark', '/opt/homebrew/share/wireshark'];
+
+/**
+ * The manuf/wka entries, split so that a lookup costs a few small-integer Map probes:
+ *  - `exact`: 48-bit entries, keyed by the address as a number (`exactHi`: their top 24 bits);
+ *  - `manuf`: 24-bit manuf OUIs, keyed by the OUI;
+ *  - ranged entries (wka and /28, /36 manuf ...): Wireshark 4.0 keeps them in one table keyed by the
+ *    masked address and probes it with the address masked to 47..1 bits, whatever the entry's own
+ *    length (so a /16 entry already matches at the 40-bit probe: "IPv6mcast_02", not
+ *    "_00:00:00:02"). `ranged` holds them by top 24 bits, then low 24 bits (probes of ≥ 24 bits);
+ *    `rangedLow` those with zero low 24 bits by their top 24 bits (the only ones probes of < 24
+ *    bits can hit), with the top 16 and top 8 bits of its keys in `low16` and `low8`.
+ * Values are name references (see `names`).
+ */
 interface Tables {
-  /** Full 48-bit names. */
-  exact: Map<number, string>;
-  /**
-   * Ranged wka/manuf entries (/16, /25, /28, /36, /40 ...), keyed by the entry's masked address.
-   * Wireshark 4.0 keeps them in one table and probes it with the address masked to 47..1 bits,
-   * so a /16 entry already matches at the 40-bit probe ("IPv6mcast_02", not "_00:00:00:02").
-   */
-  prefix: Map<number, string>;
-  /** 24-bit manuf OUI → short name. */
-  manuf: Map<number, string>;
-  /** The top 24 bits of every `prefix` key: probes with ≥ 24 bits for any other OUI all miss. */
-  prefixHi: Set<number>;
-  /** The same for the top 16 and top 8 bits (probes with 16..23 and 8..15 bits). */
-  prefixHi16: Set<number>;
-  prefixHi8: Set<number>;
+  exact: Map<number, number>;
+  exactHi: Set<number>;
+  manuf: Map<number, number>;
+  ranged: Map<number, Map<number, number>>;
+  rangedLow: Map<number, number>;
+  low16: Set<number>;
+  low8: Set<number>;
+  names: Names;
   source: VendorSource;
 }
 
-const DEFAULT_DIRS = ['/usr/share/wireshark', '/usr/local/share/wireshark', '/opt/homebrew/share/wireshark'];
+/**
+ * Entry names, decoded on first use: of the ~50k manuf lines a capture needs a few hundred, so at
+ * load only the byte range of a name is kept (`text` is the file as bytes); names parsed as strings
+ * are kept as they are. IEEE organization names of the oui-data fallback are shortened on first use.
+ */
+class Names {
+  readonly strs: Array<string | undefined> = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  /** References whose string is still an IEEE organization name (oui-data fallback). */
+  readonly orgs = new Set<number>();
+  private readonly memo = new Map<string, string>();
+  text: Buffer = Buffer.alloc(0);
+
+  addRange(start: number, end: number): number {
+    this.strs.push(undefined);
+    this.starts.push(start);
+    this.ends.push(end);
+    return this.strs.length - 1;
+  }
+
+  addString(s: string, org = false): number {
+    this.strs.push(s);
+    this.starts.push(0);
+    this.ends.push(0);
+    const ref = this.strs.length - 1;
+    if (org) this.orgs.add(ref);
+    return ref;
+  }
+
+  get(ref: number): string {
+    let s = this.strs[ref];
+    if (s === undefined) {
+      s = this.text.toString('utf8', this.starts[ref], this.ends[ref]);
+      this.strs[ref] = s;
+    } else if (this.orgs.size > 0 && this.orgs.has(ref)) {
+      let short = this.memo.get(s);
+      if (short === undefined) {
+        short = shortVendorName(s);
+        this.memo.set(s, short);
+      }
+      this.orgs.delete(ref);
+      this.strs[ref] = s = short;
+    }
+    return s;
+  }
+}
+
+/** Low 24 bits of the address masked to `bits` (≥ 24). */
+function loMask(bits: number): number {
+  return (0xffffff << (48 - bits)) & 0xffffff;
+}
+
+/** Adds the entry hi:lo/bits (not yet masked) with name reference `ref`, as Wireshark 4.0 files it. */
+function addEntry(t: Tables, hi: number, lo: number, bits: number, isManuf: boolean, ref: number): void {
+  if (bits < 24) {
+    hi &= (0xffffff << (24 - bits)) & 0xffffff;
+    lo = 0;
+  } else if (bits < 48) {
+    lo &= loMask(bits);
+  }
+  if (bits === 48) {
+    t.exact.set(hi * 16777216 + lo, ref);
+    t.exactHi.add(hi);
+  } else if (bits === 24 && isManuf) {
+    t.manuf.set(hi, ref);
+  } else {
+    let m = t.ranged.get(hi);
+    if (m === undefined) t.ranged.set(hi, (m = new Map()));
+    m.set(lo, ref);
+    if (lo === 0) {
+      t.rangedLow.set(hi, ref);
+      t.low16.add(hi >>> 8);
+      t.low8.add(hi >>> 16);
+    }
+  }
+}
 
 function parseAddrSpec(spec: string): { bytes: number[]; bits: number } | undefined {
   const [a, m] = spec.split('/');
@@ -95,28 +178,14 @@ function parseAddrSpec(spec: string): { bytes: number[]; bits: number } | undefi
   return { bytes, bits };
 }
 
-function maskedKey(bytes: ArrayLike<number>, bits: number): number {
-  let hi = (bytes[0] << 16) | (bytes[1] << 8) | bytes[2];
-  let lo = (bytes[3] << 16) | (bytes[4] << 8) | bytes[5];
-  if (bits < 24) {
-    hi &= (0xffffff << (24 - bits)) & 0xffffff;
-    lo = 0;
-  } else if (bits < 48) {
-    lo &= (0xffffff << (48 - bits)) & 0xffffff;
-  }
-  return hi * 16777216 + lo;
-}
-
 function parseLineSlow(raw: string, isManuf: boolean, t: Tables): void {
   const line = raw.replace(/#.*/, '');
   const cols = line.split(/\t+| {2,}/).map((c) => c.trim()).filter((c) => c.length > 0);
   if (cols.length < 2) return;
   const spec = parseAddrSpec(cols[0]);
   if (!spec) return;
-  const name = cols[1];
-  if (spec.bits === 48) t.exact.set(maskedKey(spec.bytes, 48), name);
-  else if (spec.bits === 24 && isManuf) t.manuf.set(maskedKey(spec.bytes, 24), name);
-  else t.prefix.set(maskedKey(spec.bytes, spec.bits), name);
+  const [b0, b1, b2, b3, b4, b5] = spec.bytes;
+  addEntry(t, (b0 << 16) | (b1 << 8) | b2, (b3 << 16) | (b4 << 8) | b5, spec.bits, isManuf, t.names.addString(cols[1]));
 }
 
 function hexVal(c: number): number {
@@ -126,127 +195,149 @@ function hexVal(c: number): number {
   return -1;
 }
 
+/** JS String#trim whitespace among ASCII bytes. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
 /**
- * A line "ADDR<TAB>Name[<TAB>…]" whose address is 3..6 two-digit hex groups joined by ':' or '-'
- * (optionally "/bits"), parsed without regexes into `t`; false when the line needs the general
- * parser (other address forms, '#' or double spaces, …), which gives the same result.
+ * A line "ADDR<TAB>Name[<TAB>…]" (bytes `text[pos..end)`) whose address is 3..6 two-digit hex
+ * groups joined by ':' or '-' (optionally "/bits"), parsed without regexes or strings into `t`;
+ * false when the line needs the general parser (other address forms, '#' or double spaces in the
+ * name, non-ASCII at the ends of the name …), which gives the same result.
  */
-function fastLine(text: string, pos: number, end: number, isManuf: boolean, t: Tables): boolean {
-  const tab = text.indexOf('\t', pos);
+function fastLine(text: Buffer, pos: number, end: number, isManuf: boolean, t: Tables): boolean {
+  const tab = text.indexOf(9, pos);
   if (tab < 0 || tab >= end) return false;
-  const alen = tab - pos;
   let groups = 0;
   let hi = 0;
   let lo = 0;
   let i = pos;
   for (;;) {
-    const a = hexVal(text.charCodeAt(i));
-    const b = hexVal(text.charCodeAt(i + 1));
-    if (a < 0 || b < 0 || i + 2 > tab) return false;
+    if (i + 2 > tab) return false;
+    const a = hexVal(text[i]);
+    const b = hexVal(text[i + 1]);
+    if (a < 0 || b < 0) return false;
     const v = (a << 4) | b;
     if (groups < 3) hi = (hi << 8) | v; else lo = (lo << 8) | v;
     groups++;
     i += 2;
-    const c = text.charCodeAt(i);
-    if (i === tab || c === 47 /* / */) break;
+    if (i === tab) break;
+    const c = text[i];
+    if (c === 47 /* / */) break;
     if ((c !== 58 && c !== 45) || groups === 6) return false;
     i++;
   }
   if (groups < 3) return false;
-  for (let g = groups; g < 6; g++) { if (g >= 3) lo <<= 8; }
+  if (groups < 6) lo <<= 8 * (6 - groups);
   let bits = groups * 8;
   if (i < tab) {
     // "/bits"
+    if (tab - i < 2) return false;
     bits = 0;
     for (let j = i + 1; j < tab; j++) {
-      const d = text.charCodeAt(j) - 48;
+      const d = text[j] - 48;
       if (d < 0 || d > 9 || bits > 100) return false;
       bits = bits * 10 + d;
     }
-    if (tab - i < 2 || !(bits > 0 && bits <= 48)) return false;
-  } else if (alen <= 0) return false;
+    if (!(bits > 0 && bits <= 48)) return false;
+  }
   let ns = tab + 1;
-  while (ns < end && text.charCodeAt(ns) === 9) ns++;
-  let ne = text.indexOf('\t', ns);
+  while (ns < end && text[ns] === 9) ns++;
+  let ne = text.indexOf(9, ns);
   if (ne < 0 || ne > end) ne = end;
-  const name = text.slice(ns, ne).trim();
-  if (name.length === 0 || name.includes('#') || name.includes('  ')) return false;
-  const key = maskedKey([hi >>> 16, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 16, (lo >>> 8) & 0xff, lo & 0xff], bits);
-  if (bits === 48) t.exact.set(key, name);
-  else if (bits === 24 && isManuf) t.manuf.set(key, name);
-  else t.prefix.set(key, name);
+  while (ns < ne && isSpace(text[ns])) ns++;
+  while (ne > ns && isSpace(text[ne - 1])) ne--;
+  if (ns === ne || text[ns] >= 0x80 || text[ne - 1] >= 0x80) return false;
+  for (let j = ns; j < ne; j++) {
+    const c = text[j];
+    if (c === 35 /* # */ || (c === 32 && text[j + 1] === 32)) return false;
+  }
+  addEntry(t, hi, lo, bits, isManuf, t.names.addRange(ns, ne));
   return true;
+}
+
+/**
+ * The lines of `text[from..to)` into `t`. Start-up matters (`pcapflow decode` reads ~50k lines):
+ * lines are scanned as bytes and only the position of each name is kept; lines of other forms take
+ * the general path (parseLineSlow).
+ */
+function parseLines(text: Buffer, from: number, to: number, isManuf: boolean, t: Tables): void {
+  for (let pos = from; pos < to;) {
+    let end = text.indexOf(10, pos);
+    if (end < 0 || end > to) end = to;
+    if (end > pos && text[pos] !== 35 /* # */) {
+      if (!fastLine(text, pos, end, isManuf, t)) parseLineSlow(text.toString('utf8', pos, end), isManuf, t);
+    }
+    pos = end + 1;
+  }
 }
 
 function loadTables(dir?: string): Tables {
   const t: Tables = {
-    exact: new Map(), prefix: new Map(), manuf: new Map(), prefixHi: new Set(), prefixHi16: new Set(), prefixHi8: new Set(), source: 'none',
+    exact: new Map(), exactHi: new Set(), manuf: new Map(), ranged: new Map(), rangedLow: new Map(),
+    low16: new Set(), low8: new Set(), names: new Names(), source: 'none',
   };
   const dirs = dir ? [dir] : DEFAULT_DIRS;
-  const add = (file: string, isManuf: boolean): void => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return;
-    }
-    // Start-up matters (`pcapflow decode` loads ~50k lines): the common lines are parsed by hand
-    // (fastLine); anything else takes the general path (parseLineSlow).
-    const n = text.length;
-    for (let pos = 0; pos < n;) {
-      let end = text.indexOf('\n', pos);
-      if (end < 0) end = n;
-      const c0 = text.charCodeAt(pos);
-      if (end > pos && c0 !== 35 /* # */) {
-        if (!fastLine(text, pos, end, isManuf, t)) parseLineSlow(text.slice(pos, end), isManuf, t);
-      }
-      pos = end + 1;
-    }
-  };
   for (const d of dirs) {
     const mf = path.join(d, 'manuf');
-    if (existsSync(mf)) {
-      add(mf, true);
-      add(path.join(d, 'wka'), false);
-      t.source = 'manuf';
-      break;
-    }
+    if (!existsSync(mf)) continue;
+    const read = (file: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch {
+        return Buffer.alloc(0);
+      }
+    };
+    // Both files in one buffer (names are kept as positions in it); [0, split) is manuf.
+    const manuf = read(mf);
+    const text = Buffer.concat([manuf, read(path.join(d, 'wka'))]);
+    t.names.text = text;
+    parseLines(text, 0, manuf.length, true, t);
+    parseLines(text, manuf.length, text.length, false, t);
+    t.source = 'manuf';
+    break;
   }
   if (t.source === 'none') {
     // No Wireshark data: the npm dataset, parsed only now (~5 MB of JSON).
-    const fb = loadOuiData();
-    if (fb) {
-      t.exact = fb.exact;
-      t.prefix = fb.prefix;
-      t.manuf = fb.manuf;
+    const names = t.names;
+    const found = loadOuiData((hi, lo, bits, org) => addEntry(t, hi, lo, bits, true, names.addString(org, true)));
+    if (found) {
+      builtinWka((hi, lo, bits, name) => addEntry(t, hi, lo, bits, false, names.addString(name)));
       t.source = 'oui-data';
     }
-  }
-  for (const k of t.prefix.keys()) {
-    const hi = Math.floor(k / 16777216);
-    t.prefixHi.add(hi);
-    t.prefixHi16.add(hi >>> 8);
-    t.prefixHi8.add(hi >>> 16);
   }
   return t;
 }
 
-function hex2(n: number): string {
-  return HEX2[n & 0xff];
-}
+const HEX_CODES = Uint8Array.from(Array.from(HEX, (c) => c.charCodeAt(0)));
 
 /**
- * A sequential (flat) copy of a concatenated string: cached strings are read char by char on hot
- * paths (record packing), which is much slower through V8's cons-string indirection.
+ * Where names are assembled as bytes: a string decoded from a buffer is sequential (flat), while
+ * a concatenation is a cons string that hot paths (record packing) read char by char much more
+ * slowly, and flattening one costs another copy.
  */
-function flat(s: string): string {
-  return s.length > 12 ? Buffer.from(s, 'utf8').toString('utf8') : s;
+let out = Buffer.allocUnsafe(256);
+
+/** Writes "xx:" groups for bytes `b[from..6)` of the address (the first masked by `mask0`) at `p`, without the last ':'. */
+function putHex(p: number, a: ArrayLike<number>, from: number, mask0: number): number {
+  for (let i = from; i < 6; i++) {
+    const v = i === from ? a[i] & mask0 : a[i];
+    if (i > from) out[p++] = 58; /* : */
+    out[p++] = HEX_CODES[v >> 4];
+    out[p++] = HEX_CODES[v & 15];
+  }
+  return p;
 }
 
 /** Resolver with a per-address cache (resolution is hot in the ek formatter). */
 export class MacResolver {
   private readonly t: Tables;
   private readonly cache = new Map<number, string>();
+  /** The address being resolved. */
+  private readonly a = new Uint8Array(6);
+  /** The name written by putName has non-ASCII bytes. */
+  private utf8 = false;
 
   constructor(dir?: string) {
     this.t = loadTables(dir);
@@ -266,7 +357,7 @@ export class MacResolver {
     const key = macKey(b, off);
     let r = this.cache.get(key);
     if (r === undefined) {
-      r = flat(this.compute(b[off], b[off + 1], b[off + 2], b[off + 3], b[off + 4], b[off + 5]));
+      r = this.compute(b, off);
       if (this.cache.size > 1_000_000) this.cache.clear();
       this.cache.set(key, r);
     }
@@ -277,13 +368,15 @@ export class MacResolver {
 
   /**
    * `macToString` with a per-address cache: hot paths (records) get the same flat string for a
-   * repeated address instead of building (and later flattening) a new one per frame.
+   * repeated address instead of building a new one per frame.
    */
   macString(b: Uint8Array, off = 0): string {
     const key = macKey(b, off);
     let s = this.macs.get(key);
     if (s === undefined) {
-      s = flat(macToString(b, off));
+      const a = this.a;
+      for (let i = 0; i < 6; i++) a[i] = b[off + i];
+      s = out.toString('latin1', 0, putHex(0, a, 0, 0xff));
       if (this.macs.size > 1_000_000) this.macs.clear();
       this.macs.set(key, s);
     }
@@ -295,50 +388,81 @@ export class MacResolver {
     return b ? this.resolve(b) : mac;
   }
 
-  private lookupPrefix(a: number[], bits: number): string | undefined {
-    return this.t.prefix.get(maskedKey(a, bits));
+  /** Writes the name of `ref` at the start of `out`; its length in bytes (0: an empty name, a miss). */
+  private putName(ref: number): number {
+    const names = this.t.names;
+    if (names.strs[ref] === undefined) {
+      const text = names.text;
+      const start = names.starts[ref];
+      const n = names.ends[ref] - start;
+      if (n + 32 > out.length) out = Buffer.allocUnsafe(2 * (n + 32));
+      let hiBits = 0;
+      for (let i = 0; i < n; i++) hiBits |= out[i] = text[start + i];
+      this.utf8 = hiBits >= 0x80;
+      return n;
+    }
+    const s = names.get(ref);
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len + 32 > out.length) out = Buffer.allocUnsafe(2 * (len + 32));
+    this.utf8 = len !== s.length;
+    return out.write(s, 0, len, 'utf8');
   }
 
-  private compute(a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): string {
-    const a = [a0, a1, a2, a3, a4, a5];
+  /** "<name>_<hex of address bytes from..5, the first masked by mask0>", or undefined when the name is empty. */
+  private named(ref: number, from: number, mask0: number): string | undefined {
+    let p = this.putName(ref);
+    if (p === 0) return undefined;
+    out[p++] = 95; /* _ */
+    p = putHex(p, this.a, from, mask0);
+    return this.utf8 ? out.toString('utf8', 0, p) : out.toString('latin1', 0, p);
+  }
+
+  // Wireshark 4.0 addr_resolv.c eth_addr_resolve: the order of probes and the suffix of each.
+  private compute(b: Uint8Array, off: number): string {
     const t = this.t;
-    const exact = t.exact.get(maskedKey(a, 48));
-    if (exact !== undefined) return exact;
-    let name: string | undefined;
-    const oui = (a0 << 16) | (a1 << 8) | a2;
-    if (t.prefixHi.has(oui)) {
-      for (let mask = 7; mask >= 0; mask--) {
-        if ((name = this.lookupPrefix(a, mask + 40))) return `${name}_${hex2(a5 & (0xff >> mask))}`;
-      }
-      for (let mask = 7; mask >= 0; mask--) {
-        if ((name = this.lookupPrefix(a, mask + 32))) return `${name}_${hex2(a4 & (0xff >> mask))}:${hex2(a5)}`;
-      }
-      for (let mask = 7; mask >= 0; mask--) {
-        if ((name = this.lookupPrefix(a, mask + 24))) return `${name}_${hex2(a3 & (0xff >> mask))}:${hex2(a4)}:${hex2(a5)}`;
-      }
-    }
-    name = t.manuf.get(oui * 16777216);
-    if (name === undefined && (oui & 0x010000) !== 0) name = t.manuf.get((oui & 0xfeffff) * 16777216);
-    if (name !== undefined) return `${name}_${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
-    if (t.prefixHi16.has((a0 << 8) | a1)) {
-      for (let mask = 7; mask >= 0; mask--) {
-        if ((name = this.lookupPrefix(a, mask + 16))) return `${name}_${hex2(a2 & (0xff >> mask))}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+    const a = this.a;
+    for (let i = 0; i < 6; i++) a[i] = b[off + i];
+    const hi = (a[0] << 16) | (a[1] << 8) | a[2];
+    const lo = (a[3] << 16) | (a[4] << 8) | a[5];
+    let ref: number | undefined;
+    if (t.exactHi.has(hi) && (ref = t.exact.get(hi * 16777216 + lo)) !== undefined) return t.names.get(ref);
+    let s: string | undefined;
+    const r = t.ranged.get(hi);
+    if (r !== undefined) {
+      // probes of 47..24 bits
+      for (let bits = 47; bits >= 24; bits--) {
+        if ((ref = r.get(lo & loMask(bits))) !== undefined) {
+          const from = bits >> 3;
+          if ((s = this.named(ref, from, 0xff >> (bits - 8 * from)))) return s;
+        }
       }
     }
-    if (t.prefixHi8.has(a0)) {
-      for (let mask = 7; mask >= 0; mask--) {
-        if ((name = this.lookupPrefix(a, mask + 8))) return `${name}_${hex2(a1 & (0xff >> mask))}:${hex2(a2)}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+    ref = t.manuf.get(hi);
+    if (ref === undefined && (hi & 0x010000) !== 0) ref = t.manuf.get(hi & 0xfeffff);
+    if (ref !== undefined) {
+      // an empty name still gives "_xx:xx:xx"
+      const p = this.putName(ref);
+      out[p] = 95; /* _ */
+      const e = putHex(p + 1, a, 3, 0xff);
+      return this.utf8 ? out.toString('utf8', 0, e) : out.toString('latin1', 0, e);
+    }
+    // probes of 23..1 bits: only entries with zero low 24 bits can match
+    const low16 = t.low16.has(hi >>> 8);
+    const low8 = t.low8.has(a[0]);
+    for (let bits = 23; bits >= 1; bits--) {
+      if (bits >= 16 ? !low16 : bits >= 8 && !low8) continue;
+      if ((ref = t.rangedLow.get(hi & (0xffffff << (24 - bits)) & 0xffffff)) !== undefined) {
+        const from = bits >> 3;
+        if ((s = this.named(ref, from, 0xff >> (bits - 8 * from)))) return s;
       }
     }
-    for (let mask = 7; mask > 0; mask--) {
-      if ((name = this.lookupPrefix(a, mask))) return `${name}_${hex2(a0 & (0xff >> mask))}:${hex2(a1)}:${hex2(a2)}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
-    }
-    return `${hex2(a0)}:${hex2(a1)}:${hex2(a2)}:${hex2(a3)}:${hex2(a4)}:${hex2(a5)}`;
+    return out.toString('latin1', 0, putHex(0, a, 0, 0xff));
   }
 
   /** Manufacturer short name for a 24-bit OUI, if known. */
   ouiName(oui: number): string | undefined {
-    return this.t.manuf.get((oui & 0xffffff) * 16777216);
+    const ref = this.t.manuf.get(oui & 0xffffff);
+    return ref === undefined ? undefined : this.t.names.get(ref);
   }
 }
 

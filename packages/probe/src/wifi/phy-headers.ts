@@ -126,6 +126,47 @@ function phyFromChannelFlags(ri: RadioInfo, cflags: number): void {
 }
 
 /**
+ * Iteration plan of a present word without bits 28..31: [end of the last field's data, 1 if the
+ * iterator stops with -EINVAL (bit 25), then (field, offset) pairs]; offsets relative to the header.
+ */
+function makeRadiotapPlan(word: number): Int32Array {
+  const plan = [0, 0];
+  let arg = 8;
+  for (let idx = 0; idx < RT_NBITS; idx++) {
+    if (!((word >>> idx) & 1)) continue;
+    const align = RT_ALIGN[idx];
+    if (!align) {
+      plan[1] = 1;
+      break;
+    }
+    const pad = arg & (align - 1);
+    if (pad) arg += align - pad;
+    plan.push(idx, arg);
+    arg += RT_SIZE[idx];
+  }
+  plan[0] = arg;
+  return Int32Array.from(plan);
+}
+
+const radiotapPlans = new Map<number, Int32Array>();
+let lastPlanWord = -1;
+let lastPlan: Int32Array | undefined;
+
+/** The plan of `word` (cached; undefined once many distinct words were seen: the general path then). */
+function radiotapPlan(word: number): Int32Array | undefined {
+  if (word === lastPlanWord) return lastPlan;
+  let plan = radiotapPlans.get(word);
+  if (plan === undefined) {
+    if (radiotapPlans.size >= 1024) return undefined;
+    plan = makeRadiotapPlan(word);
+    radiotapPlans.set(word, plan);
+  }
+  lastPlanWord = word;
+  lastPlan = plan;
+  return plan;
+}
+
+/**
  * Radiotap. `b[off .. off+capLen)` is the captured packet, `origLen` its reported length.
  */
 export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLen: number, ri: RadioInfo, res: HeaderResult): void {
@@ -190,10 +231,23 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
   let tlvMode = false;
   let tlvFirst = false;
   let tlvLen = 0;
+  // The common case, one present word of plain radiotap fields: their offsets depend on that word
+  // alone, so they come from a plan made once per word instead of the iterator (same fields, same
+  // offsets, same outcome).
+  const plan = (shifter & 0xf0000000) === 0 ? radiotapPlan(shifter) : undefined;
+  let planPos = plan !== undefined && plan[0] <= length ? 2 : -1;
   for (;;) {
     let field: number;
     let thisArg: number;
-    if (tlvMode) {
+    if (planPos >= 0) {
+      if (planPos >= plan!.length) {
+        if (plan![1]) err = 1; // bit 25 (no definition) ends the iteration with -EINVAL
+        break;
+      }
+      field = plan![planPos];
+      thisArg = plan![planPos + 1];
+      planPos += 2;
+    } else if (tlvMode) {
       if (tlvFirst) tlvFirst = false;
       else {
         const step = 4 + ((tlvLen + 3) & ~3);
@@ -323,7 +377,8 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
             ri.channel = ch;
           }
         }
-        ri.resetPhyInfo();
+        // (with a plan, fields come in bit order and none before this one sets PHY info: still reset)
+        if (planPos < 0) ri.resetPhyInfo();
         phyFromChannelFlags(ri, u16le(b, o + 2));
         if (isAd(freq)) ri.phy = PHY_11AD;
         break;

@@ -156,6 +156,9 @@ const HT_NES = [
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2,
 ];
 const MAX_MCS_INDEX = 76;
+/** HT-LTFs for 1..4 space-time streams, and for 0..3 extension spatial streams. */
+const HT_LTF_DATA = [1, 2, 4, 4];
+const HT_LTF_EXT = [0, 1, 2, 4];
 
 export function htRate(mcs: number, bw40: boolean, sgi: boolean): number {
   return f((HT_DBPS[mcs] * (bw40 ? 108 : 52)) / 52.0 / (sgi ? 3.6 : 4.0));
@@ -166,9 +169,10 @@ const VHT_BW2IDX = [0, 1, 0, 0, 2, 1, 1, 0, 0, 0, 0, 3, 2, 2, 1, 1, 1, 1, 0, 0, 
 const VHT_DBPS = [26, 52, 78, 104, 156, 208, 234, 260, 312, f(1040 / 3.0)];
 const SUBCARRIERS = [52, 108, 234, 468];
 // valid[mcs][bw] bitmask over nss-1
-const VHT_INVALID: Record<string, boolean> = { '6,2,2': true, '6,2,6': true, '9,0,0': true, '9,0,1': true, '9,0,3': true, '9,0,4': true, '9,0,6': true, '9,0,7': true, '9,2,5': true, '9,3,2': true };
+// invalid (mcs, bw index, nss - 1) combinations, as mcs * 100 + bw * 10 + nss - 1
+const VHT_INVALID = new Set([622, 626, 900, 901, 903, 904, 906, 907, 925, 932]);
 function vhtValid(mcs: number, bw: number, nss: number): boolean {
-  return !VHT_INVALID[`${mcs},${bw},${nss - 1}`];
+  return !VHT_INVALID.has(mcs * 100 + bw * 10 + nss - 1);
 }
 
 // --- 802.11ax / 802.11be ---
@@ -303,7 +307,8 @@ export function computeRadio(p: RadioInfo, frameLength: number, addFcs: boolean,
   st.prevTsfHi = p.tsfHi;
   st.prevTsfLo = p.tsfLo;
   st.prevPhy = p.phy;
-  copyPhy(st.prevInfo, p);
+  // prevInfo is read only when the next frame joins an aggregate, which needs this PHY to be 11n/11ac
+  if (p.phy === PHY_11N || p.phy === PHY_11AC) copyPhy(st.prevInfo, p);
 
   let hasShortPre = false;
   let shortPre = true;
@@ -386,7 +391,7 @@ export function computeRadio(p: RadioInfo, frameLength: number, addFcs: boolean,
       }
       const nsts = HT_STREAMS[info.mcs] + stbc;
       if (nsts === 0 || nsts - 1 >= 4) return;
-      preamble += 4 * ([1, 2, 4, 4][nsts - 1] + [0, 1, 2, 4][ness]);
+      preamble += 4 * (HT_LTF_DATA[nsts - 1] + HT_LTF_EXT[ness]);
       if (inAgg) {
         if (priorAgg !== 0) preamble = 0;
         const prior = calc11n(priorAgg, info, stbc);
