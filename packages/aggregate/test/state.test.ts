@@ -187,6 +187,7 @@ streams:
 instances:
   stats:
     use: ${use}
+    hosts: [agg]
     config:
       op: aggregate
       table: ${prefix}_totals
@@ -200,9 +201,12 @@ instances:
   test('the aggregator killed repeatedly mid-run: the final table is exact', async () => {
     const prefix = `kill${Date.now() % 100000}`;
     const yaml = topology(prefix);
-    let p: TestPipeline = await startTestPipeline({ yaml, natsUrl: nats.url });
-    // publish everything up front (the stream is durable); the aggregator works through it while we kill it
-    for (let m = 0; m < MESSAGES; m++) await p.feed(`${prefix}.in.x`, Array.from({ length: PER_MESSAGE }, (_, j) => record(m * PER_MESSAGE + j)), `m${m}`);
+    // publish everything up front (the stream is durable) before the aggregator starts, so it works
+    // through a backlog (in groups of waiting messages) while we kill it
+    const feeder = await startTestPipeline({ yaml, natsUrl: nats.url, host: 'feeder' });
+    for (let m = 0; m < MESSAGES; m++) await feeder.feed(`${prefix}.in.x`, Array.from({ length: PER_MESSAGE }, (_, j) => record(m * PER_MESSAGE + j)), `m${m}`);
+    await feeder.stop();
+    let p: TestPipeline = await startTestPipeline({ yaml, natsUrl: nats.url, host: 'agg' });
     const kills = 6;
     let handledTotal = 0;
     for (let k = 0; k < kills; k++) {
@@ -213,7 +217,7 @@ instances:
       await (p.transport as unknown as { nc: { close(): Promise<void> } }).nc.close();
       handledTotal += actor.metrics().handled ?? 0;
       void p.runtime.stop().catch(() => undefined);
-      p = await startTestPipeline({ yaml, natsUrl: nats.url });
+      p = await startTestPipeline({ yaml, natsUrl: nats.url, host: 'agg' });
     }
     expect(handledTotal).toBeLessThan(MESSAGES);
     await p.drain(120_000);

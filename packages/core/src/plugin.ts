@@ -72,6 +72,16 @@ export interface Actor {
   start?(): Promise<void> | void;
   /** Handle one batch. Resolve when done; the runtime then publishes emitted records and acks. */
   handle?(batch: InputBatch): Promise<void> | void;
+  /**
+   * Optional: handle several messages of one input as one unit, so a per-message cost (a state
+   * commit) is paid once for all of them. The NATS transport hands over the messages waiting in
+   * the mailbox, first deliveries only; redeliveries always come one at a time through `handle`.
+   * All or nothing: resolve when every batch is done (the runtime then publishes emitted records
+   * and acks them all); a throw redelivers every one of them. Outputs of a group get message ids
+   * of their own, so they are not deduplicated against a later redelivery of its messages: use it
+   * when outputs are upserts or the actor skips input it already applied.
+   */
+  handleMany?(batches: InputBatch[]): Promise<void> | void;
   /** Called on shutdown after in-flight work is drained. */
   stop?(): Promise<void> | void;
   health?(): HealthReport;

@@ -60,3 +60,28 @@ test('a failing pull is reported through the consumer\'s logger as a warning, no
   stderr.mockRestore();
   await t.close();
 });
+
+test('with onGroup, waiting messages go over in order as groups of at most maxGroup; all acked', async () => {
+  const t = await JetStreamTransport.connect({ servers: [nats.url] });
+  await t.ensureStream({ name: 'GRP', subjects: ['grp.>'], retention: 'limits', storage: 'file', duplicateWindowMs: 120_000, replicas: 1 });
+  for (let i = 0; i < 100; i++) await t.publish(`grp.k${i % 3}`, encodeBatch([{ i }]), { msgId: `grp-${i}` });
+  const seen: number[] = [];
+  const groups: number[] = [];
+  const sub = await t.consume({ ...spec('GRP', 'grp'), maxGroup: 5 }, async (m) => {
+    seen.push(decodeBatch(m.data)[0]!.i as number);
+    groups.push(1);
+    await new Promise((r) => setTimeout(r, 5)); // messages pile up meanwhile
+    m.ack();
+  }, async (msgs) => {
+    for (const m of msgs) seen.push(decodeBatch(m.data)[0]!.i as number);
+    groups.push(msgs.length);
+    await new Promise((r) => setTimeout(r, 5));
+    for (const m of msgs) m.ack();
+  });
+  while (seen.length < 100) await new Promise((r) => setTimeout(r, 5));
+  await sub.stop();
+  expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  expect(Math.max(...groups)).toBe(5);
+  expect(await t.consumerState('GRP', 'grp')).toEqual({ pending: 0, ackPending: 0, redelivered: 0 });
+  await t.close();
+});

@@ -15,6 +15,10 @@
  *
  * --profile DIR writes a CPU profile per stage (DIR/<stage>.cpuprofile; open in Chrome DevTools).
  *
+ * Then (unless --skip-processes) the same pipeline placed on two hosts, one OS process each, on a
+ * fresh nats-server, as `pcapflow run --host NAME` would run it: `--placement "a,b|c,d"` lists the
+ * instances of each process (default DEFAULT_PLACEMENT; every instance not listed goes to the last).
+ *
  * Plugins are loaded by package name (their dist builds).
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -26,9 +30,12 @@ import { startTestPipeline } from '@pcapflow/core/testkit';
 import {
   createDatabase, exampleTopology, generateCapture, psql, runExample, runInstanceAlone, startServers, type PostgresLike,
 } from './example-harness';
+import { runInProcesses, type ProcessRunResult } from './multi-process';
 
 const TARGET = 250_000;
 const STAGES = ['probe', 'split', 'daily_stats', 'device_stats', 'pg_daily', 'pg_devices'] as const;
+/** Two processes, chosen by measurement at 1M frames: 1.14–1.23× one process, where {probe, split} + the rest gave 0.84× and {probe} + the rest 0.98×. */
+const DEFAULT_PLACEMENT = 'probe,daily_stats,pg_daily|split,device_stats,pg_devices';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -160,6 +167,21 @@ async function main(): Promise<void> {
     const [daily, devices] = (await psql(e2eDb, 'SELECT (SELECT count(*) FROM daily_subtype_stats), (SELECT count(*) FROM device_probe_stats)')).trim().split('|').map(Number);
     const e2e = run.frames / (run.ms / 1000);
 
+    // ---- 1b. the same pipeline as one OS process per host (fresh server, fresh database)
+    let multi: (ProcessRunResult & { placement: string[][]; daily: number; devices: number }) | undefined;
+    if (!flag('skip-processes')) {
+      const groups = (arg('placement') ?? DEFAULT_PLACEMENT).split('|').map((g) => g.split(',').map((x) => x.trim()).filter(Boolean));
+      const hostOf = (name: string) => { const i = groups.findIndex((g) => g.includes(name)); return `h${i >= 0 ? i : groups.length - 1}`; };
+      await servers.restartNats();
+      const db = await createDatabase(servers.pgUrl, 'bench_processes');
+      const r = await runInProcesses({
+        natsUrl: servers.natsUrl, yaml: exampleTopology({ hostOf }), hosts: groups.map((_, i) => `h${i}`), env: { CAPTURE: pcap, PG_URL: db },
+      });
+      const [d, v] = (await psql(db, 'SELECT (SELECT count(*) FROM daily_subtype_stats), (SELECT count(*) FROM device_probe_stats)')).trim().split('|').map(Number);
+      const placed = groups.map((_, i) => STAGES.filter((s) => hostOf(s) === `h${i}`));
+      multi = { ...r, placement: placed, daily: d!, devices: v! };
+    }
+
     // ---- 2. each instance alone (fresh server; each consumes what the previous stages left in the streams)
     const stages: Array<{ name: string; ms: number; recordsIn: number }> = [];
     if (!flag('skip-stages')) {
@@ -183,6 +205,10 @@ async function main(): Promise<void> {
     console.log(`|---|---|---|`);
     console.log(`| **end to end**: file → probe → JetStream → split + daily + device stats → KV → PostgreSQL, one process (${fmt(run.frames)} frames) | ${sec(run.ms)} | **${fmt(e2e)} frames/s** (target ${fmt(TARGET)}: ${e2e >= TARGET ? 'met' : 'not met'}) |`);
     console.log(`| … of which the probe publishing every frame (acked) | ${sec(run.sourceMs)} | ${fmt(run.frames / (run.sourceMs / 1000))} frames/s |`);
+    if (multi) {
+      const rate = multi.frames / (multi.ms / 1000);
+      console.log(`| **end to end, ${multi.placement.length} processes** (${multi.placement.map((g) => `{${g.join(', ')}}`).join(' + ')}; ${fmt(multi.frames)} frames) | ${sec(multi.ms)} | **${fmt(rate)} frames/s** (${(rate / e2e).toFixed(2)}× one process; target ${fmt(TARGET)}: ${rate >= TARGET ? 'met' : 'not met'}) |`);
+    }
     for (const s of stages) {
       const what = s.name === 'probe' ? 'probe alone: file → decode → JetStream' : `${s.name} alone over its input stream (${fmt(s.recordsIn)} records in)`;
       console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) |`);
@@ -203,6 +229,11 @@ async function main(): Promise<void> {
     console.log(`|---|${rssAt.map(() => '---|').join('')}---|`);
     console.log(`| peak RSS so far | ${rssAt.map((r) => mb(r.rss)).join(' | ')} | ${mb(peak)} |`);
     console.log(`| JS heap in use | ${rssAt.map((r) => mb(r.heap)).join(' | ')} | |`);
+    if (multi) {
+      console.log(`${multi.placement.length} processes: tables daily_subtype_stats ${multi.daily} rows, device_probe_stats ${multi.devices} rows; peak RSS ${multi.placement.map((g, i) => `{${g.join(', ')}} ${mb(multi!.maxRss[`h${i}`] ?? 0)}`).join(', ')}`);
+      const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits for ${m?.handled ?? 0} messages`;
+      console.log(`aggregate commits: one process daily_stats ${commits(run.metrics.daily_stats)}, device_stats ${commits(run.metrics.device_stats)}; ${multi.placement.length} processes daily_stats ${commits(multi.metrics.daily_stats)}, device_stats ${commits(multi.metrics.device_stats)}`);
+    }
   } finally {
     await servers.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });

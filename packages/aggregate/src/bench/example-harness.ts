@@ -147,6 +147,8 @@ export interface RunResult {
   kills: number;
   /** Rows the two sinks wrote (upserts, incl. repeated keys). */
   sinkRows: number;
+  /** Metrics of the actors at the end, by actor name (of the last incarnation of killed ones). */
+  metrics: Record<string, Record<string, number>>;
 }
 
 /** Placement for kill runs: aggregators on host "agg", everything else on "io". */
@@ -207,7 +209,9 @@ export async function runExample(o: RunOptions): Promise<RunResult> {
     note('drained');
     if (!sourceMs) sourceMs = ms;
     const sinkRows = metric(io, 'pg_daily', 'rows_written') + metric(io, 'pg_devices', 'rows_written');
-    return { frames: probe.metrics().emitted_frames ?? 0, ms, sourceMs, kills: done, sinkRows };
+    const metrics: RunResult['metrics'] = {};
+    for (const p of agg ? [io, agg] : [io]) for (const a of p.runtime.actors) metrics[a.name] = a.health().metrics;
+    return { frames: probe.metrics().emitted_frames ?? 0, ms, sourceMs, kills: done, sinkRows, metrics };
   } finally {
     clearInterval(ticker);
     await agg?.stop().catch(() => undefined);

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { decodeBatch, encodeBatch, PackedBatchBuilder } from '../codec';
 import { errorMessage, PoisonError, PcapflowError } from '../errors';
 import type { Logger } from '../logger';
-import type { Actor, ActorContext, Counter, KvStore, PluginDeclaration } from '../plugin';
+import type { Actor, ActorContext, Counter, InputBatch, KvStore, PluginDeclaration } from '../plugin';
 import { compileSubjectTemplate, partitionFilters, type SubjectTemplate } from '../subject';
 import type { ConsumerOptions } from '../topology/schema';
 import type { Subscription, Transport, TransportMessage } from '../transport/types';
@@ -290,7 +290,7 @@ export class ActorHost {
    * message's own bytes (they decode to those records; encoding them again is the costly part of
    * a split or filter). Its id is the one the encoded batch would have had, so dedupe holds.
    */
-  private async flushFor(msg: TransportMessage, decoded: readonly Record<string, unknown>[]): Promise<void> {
+  private async flushFor(msg: TransportMessage, decoded: readonly Record<string, unknown>[] | undefined, idBase = `${this.o.instance}.${msg.stream}.${msg.seq}`): Promise<void> {
     const jobs: Promise<void>[] = [];
     const whole = this.plainEmits === 0 ? decoded : undefined;
     const passes = (list: Record<string, unknown>[], batch: number) =>
@@ -306,11 +306,11 @@ export class ActorHost {
         const batch = this.outputsByPort.get(output)!.batch;
         if (passes(list, batch)) {
           this.counter('passed_through').inc();
-          jobs.push(this.publishWithRetry(subject, msg.data, `${this.o.instance}.${msg.stream}.${msg.seq}.${output}.${subject}.0`));
+          jobs.push(this.publishWithRetry(subject, msg.data, `${idBase}.${output}.${subject}.0`));
           continue;
         }
         for (let i = 0, chunk = 0; i < list.length; i += batch, chunk++) {
-          const msgId = `${this.o.instance}.${msg.stream}.${msg.seq}.${output}.${subject}.${chunk}`;
+          const msgId = `${idBase}.${output}.${subject}.${chunk}`;
           jobs.push(this.publishWithRetry(subject, encodeBatch(list.slice(i, i + batch)), msgId));
         }
       }
@@ -348,7 +348,9 @@ export class ActorHost {
           ackWaitMs: this.o.consumer.ack_wait,
           maxDeliver: this.o.consumer.max_deliver,
           log: this.o.log,
-        }, (msg) => this.onMessage(input.port, msg));
+          // an actor that handles messages as a group gets what waits in its mailbox at once
+          ...(this.actor!.handleMany ? { maxGroup: this.o.consumer.max_ack_pending } : {}),
+        }, (msg) => this.onMessage(input.port, msg), (msgs) => this.onGroup(input.port, msgs));
         this.consumers.push({ stream: input.stream, durable });
         this.subs.push(sub);
       }
@@ -380,22 +382,22 @@ export class ActorHost {
     this.sourceTask = run();
   }
 
-  private async onMessage(port: string, msg: TransportMessage): Promise<void> {
-    if (this.restartPending) await this.restartPending;
+  /** Decode a received message and check its records; undefined when it was dead-lettered instead. */
+  private async accept(port: string, msg: TransportMessage): Promise<{ decoded: Record<string, unknown>[]; records: Record<string, unknown>[] } | undefined> {
     this.counter('received').inc();
     const c = this.o.consumer;
     if (msg.deliveryCount > c.max_deliver) {
       // Delivered more often than allowed without an ack: the handler crashed or hung on it.
       await this.deadLetterMessage(msg, new Error(`not acknowledged after ${c.max_deliver} deliveries (handler crashed or exceeded ack_wait)`));
       msg.term();
-      return;
+      return undefined;
     }
     let decoded: Record<string, unknown>[];
     try { decoded = decodeBatch(msg.data); }
     catch (e) {
       await this.deadLetterMessage(msg, new PoisonError(`undecodable message: ${errorMessage(e)}`));
       msg.term();
-      return;
+      return undefined;
     }
     let records = decoded;
     if (this.o.checkRecords && this.inputSchemas.has(port)) {
@@ -405,6 +407,66 @@ export class ActorHost {
       if (bad.length) await this.deadLetterRecords(bad, new PoisonError(`records on input ${port} do not match its declared shape`), { msg });
       records = good;
     }
+    return { decoded, records };
+  }
+
+  /**
+   * Several waiting messages for an actor with handleMany: one handler call, one flush, then every
+   * ack. First deliveries only: a group with a redelivery goes one message at a time, so a message
+   * that keeps failing fails alone (and is dead-lettered alone).
+   */
+  private async onGroup(port: string, msgs: TransportMessage[]): Promise<void> {
+    if (this.restartPending) await this.restartPending;
+    if (!this.actor?.handleMany || msgs.some((m) => m.deliveryCount > 1)) {
+      for (const m of msgs) await this.onMessage(port, m);
+      return;
+    }
+    const taken: TransportMessage[] = [];
+    const batches: InputBatch[] = [];
+    let recordsIn = 0;
+    for (const msg of msgs) {
+      const a = await this.accept(port, msg);
+      if (!a) continue;
+      taken.push(msg);
+      batches.push({ input: port, subject: msg.subject, records: a.records, seq: msg.seq, stream: msg.stream, deliveryCount: msg.deliveryCount });
+      recordsIn += a.records.length;
+    }
+    if (!taken.length) return;
+    const c = this.o.consumer;
+    const keepAlive = setInterval(() => { for (const m of taken) m.working(); }, Math.max(1000, c.ack_wait / 2));
+    this.handling = true;
+    this.plainEmits = 0;
+    try {
+      await this.actor.handleMany.call(this.actor, batches);
+      this.handling = false;
+      const first = taken[0]!;
+      await this.flushFor(first, undefined, `${this.o.instance}.${first.stream}.${first.seq}-${taken[taken.length - 1]!.seq}.g`);
+      for (const m of taken) m.ack();
+      this.counter('handled').inc(taken.length);
+      this.counter('handled_groups').inc();
+      this.counter('records_in').inc(recordsIn);
+      this.consecutiveFailures = 0;
+      this.restartStreak = 0;
+    } catch (e) {
+      this.handling = false;
+      this.clearPending();
+      this.counter('failed').inc();
+      // all of them come again, one at a time (poison or not: which message it was is unknown)
+      const delay = c.backoff[0] ?? 1000;
+      this.o.log.warn({ err: errorMessage(e), subject: taken[0]!.subject, seqs: `${taken[0]!.seq}-${taken[taken.length - 1]!.seq}`, messages: taken.length, retryInMs: delay }, 'group handler failed; its messages will be redelivered');
+      for (const m of taken) m.nak(delay);
+      if (++this.consecutiveFailures >= 3) this.restartActor(e);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async onMessage(port: string, msg: TransportMessage): Promise<void> {
+    if (this.restartPending) await this.restartPending;
+    const accepted = await this.accept(port, msg);
+    if (!accepted) return;
+    const { decoded, records } = accepted;
+    const c = this.o.consumer;
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, c.ack_wait / 2));
     this.handling = true;
     this.plainEmits = 0;

@@ -119,7 +119,7 @@ export class JetStreamTransport implements Transport {
     }
   }
 
-  async consume(spec: ConsumerSpec, onMessage: (msg: TransportMessage) => Promise<void>): Promise<Subscription> {
+  async consume(spec: ConsumerSpec, onMessage: (msg: TransportMessage) => Promise<void>, onGroup?: (msgs: TransportMessage[]) => Promise<void>): Promise<Subscription> {
     const config = {
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
@@ -190,11 +190,28 @@ export class JetStreamTransport implements Transport {
     })();
 
     const acks = new AckBatcher();
+    const maxGroup = onGroup ? Math.max(1, spec.maxGroup ?? 1) : 1;
     const handler = (async () => {
       let handledSinceYield = 0;
       for (;;) {
         if (head < queue.length) {
           if (nc.isClosed()) break; // nothing could be acked any more: the server redelivers after ack_wait
+          if (maxGroup > 1 && queued() > 1) {
+            // What piled up while the last handler ran goes over as one unit (in order).
+            const n = Math.min(queued(), maxGroup);
+            const group: TransportMessage[] = [];
+            for (let i = 0; i < n; i++) { group.push(new JsTransportMessage(queue[head]!, spec.stream, acks)); queue[head++] = undefined as never; }
+            if (head === queue.length) { queue.length = 0; head = 0; }
+            if (queued() < batch) signalPuller();
+            try { await onGroup!(group); }
+            catch (e) {
+              if (nc.isClosed()) break;
+              log.warn({ err: errorMessage(e), stream: spec.stream, durable: spec.durable, seq: group[0]!.seq }, 'message handling failed; it is redelivered after ack_wait');
+            }
+            handledSinceYield = 0;
+            await new Promise((r) => setImmediate(r));
+            continue;
+          }
           const m = queue[head]!;
           queue[head++] = undefined as never;
           if (head === queue.length) { queue.length = 0; head = 0; }

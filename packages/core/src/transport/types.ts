@@ -25,6 +25,8 @@ export interface ConsumerSpec {
   maxDeliver: number;
   /** Where the transport reports trouble with this consumer (failed pulls) as warnings. */
   log?: Logger;
+  /** With `onGroup`: hand at most this many waiting messages over at once (default 1: never group). */
+  maxGroup?: number;
 }
 
 export interface PublishOptions {
@@ -64,9 +66,11 @@ export interface Transport {
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishAck>;
   /**
    * Pull messages for a durable consumer, at most `maxAckPending` unacked at once, and hand each
-   * to `onMessage` (awaited, one at a time per subscription so per-key order holds).
+   * to `onMessage` (awaited, one at a time per subscription so per-key order holds). With
+   * `onGroup` and `spec.maxGroup` > 1, a transport may instead hand several messages that are
+   * already waiting, in order, to `onGroup` (the embedded transport never does).
    */
-  consume(spec: ConsumerSpec, onMessage: (msg: TransportMessage) => Promise<void>): Promise<Subscription>;
+  consume(spec: ConsumerSpec, onMessage: (msg: TransportMessage) => Promise<void>, onGroup?: (msgs: TransportMessage[]) => Promise<void>): Promise<Subscription>;
   consumerState(stream: string, durable: string): Promise<ConsumerState | undefined>;
   kv(bucket: string, options?: { history?: number; ttlMs?: number }): Promise<KvStore>;
   /** Core request/reply (no persistence): pull queries. */

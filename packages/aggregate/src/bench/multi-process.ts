@@ -1,0 +1,129 @@
+/**
+ * The example topology run as several OS processes on one nats-server, as a deployment places
+ * instances on hosts (`hosts:` in the topology, `pcapflow run --host NAME`): one child process per
+ * host, driven over IPC by the bench. Run directly (by fork) this file is such a child.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { startTestPipeline, type TestPipeline } from '@pcapflow/core/testkit';
+
+type Metrics = Record<string, Record<string, number>>;
+
+type Command =
+  | { cmd: 'start'; yaml: string; natsUrl: string; host: string; env: Record<string, string> }
+  | { cmd: 'drain'; timeoutMs: number }
+  | { cmd: 'stop' };
+
+type Reply =
+  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean }
+  | { ok: false; error: string };
+
+// ---------------------------------------------------------------- child side
+
+function actorMetrics(p: TestPipeline): Metrics {
+  const out: Metrics = {};
+  for (const a of p.runtime.actors) out[a.name] = a.health().metrics;
+  return out;
+}
+
+function child(): void {
+  let p: TestPipeline | undefined;
+  const reply = (r: Reply) => process.send!(r);
+  process.on('message', (m: Command) => {
+    void (async () => {
+      try {
+        if (m.cmd === 'start') {
+          p = await startTestPipeline({ yaml: m.yaml, natsUrl: m.natsUrl, host: m.host, env: { ...process.env, ...m.env } });
+          reply({ ok: true });
+        } else if (m.cmd === 'drain') {
+          await p!.drain(m.timeoutMs);
+          reply({ ok: true, metrics: actorMetrics(p!) });
+        } else {
+          const metrics = p ? actorMetrics(p) : {};
+          await p?.stop();
+          // ru_maxrss: the peak resident set of this process over its whole life (KiB on Linux)
+          reply({ ok: true, metrics, maxRss: process.resourceUsage().maxRSS * 1024 });
+          process.disconnect();
+        }
+      } catch (e) {
+        reply({ ok: false, error: (e as Error).stack ?? String(e) });
+      }
+    })();
+  });
+}
+
+// ---------------------------------------------------------------- parent side
+
+class Host {
+  private readonly proc: ChildProcess;
+  private waiting: Array<(r: Reply) => void> = [];
+  private exited: string | undefined;
+
+  constructor(readonly name: string) {
+    this.proc = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.proc.on('message', (r: Reply) => this.waiting.shift()?.(r));
+    this.proc.on('exit', (code, signal) => {
+      this.exited = `process of host ${name} exited (${code ?? signal})`;
+      for (const w of this.waiting.splice(0)) w({ ok: false, error: this.exited });
+    });
+  }
+
+  async call(c: Command): Promise<Extract<Reply, { ok: true }>> {
+    if (this.exited) throw new Error(this.exited);
+    const r = await new Promise<Reply>((resolve) => { this.waiting.push(resolve); this.proc.send(c); });
+    if (!r.ok) throw new Error(`host ${this.name}: ${r.error}`);
+    return r;
+  }
+
+  kill(): void {
+    if (!this.exited) this.proc.kill('SIGKILL');
+  }
+}
+
+export interface ProcessRunResult {
+  frames: number;
+  /** Wall time from the start command to every queue drained (ms). */
+  ms: number;
+  /** Peak RSS of each host's process, by host. */
+  maxRss: Record<string, number>;
+  /** Metrics of every actor, by actor name (from the process that ran it). */
+  metrics: Metrics;
+}
+
+const sum = (m: Metrics) => Object.values(m).reduce((s, x) => s + (x.handled ?? 0) + (x.emitted ?? 0), 0);
+
+/**
+ * Run a topology placed on `hosts` (its instances carry `hosts: [name]`), one child process per
+ * host, until every queue in every process is drained: drain rounds over all hosts repeat until a
+ * round in which nothing was handled or emitted anywhere (a host may feed a host drained before it).
+ */
+export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: string[]; env: Record<string, string>; timeoutMs?: number }): Promise<ProcessRunResult> {
+  const hosts = o.hosts.map((h) => new Host(h));
+  try {
+    const deadline = Date.now() + (o.timeoutMs ?? 3_600_000);
+    const t0 = performance.now();
+    await Promise.all(hosts.map((h) => h.call({ cmd: 'start', yaml: o.yaml, natsUrl: o.natsUrl, host: h.name, env: o.env })));
+    let last = -1;
+    let ms = 0;
+    let metrics: Metrics = {};
+    for (;;) {
+      metrics = {};
+      for (const h of hosts) Object.assign(metrics, (await h.call({ cmd: 'drain', timeoutMs: Math.max(1000, deadline - Date.now()) })).metrics);
+      const now = sum(metrics);
+      // nothing happened in this round: everything was drained when the previous one ended
+      if (now === last) break;
+      last = now;
+      ms = performance.now() - t0;
+    }
+    const maxRss: Record<string, number> = {};
+    for (const h of hosts) {
+      const r = await h.call({ cmd: 'stop' });
+      maxRss[h.name] = r.maxRss ?? 0;
+      Object.assign(metrics, r.metrics);
+    }
+    return { frames: metrics.probe?.emitted_frames ?? 0, ms, maxRss, metrics };
+  } finally {
+    for (const h of hosts) h.kill();
+  }
+}
+
+if (require.main === module) child();
