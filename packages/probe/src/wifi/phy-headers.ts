@@ -125,6 +125,17 @@ function phyFromChannelFlags(ri: RadioInfo, cflags: number): void {
   }
 }
 
+/** A non-zero channel frequency (MHz) and, when it maps to one, its channel number. */
+function setFrequency(ri: RadioInfo, freq: number): void {
+  ri.hasFrequency = true;
+  ri.frequency = freq;
+  const ch = mhzToChannel(freq);
+  if (ch !== -1) {
+    ri.hasChannel = true;
+    ri.channel = ch;
+  }
+}
+
 /**
  * Iteration plan of a present word without bits 28..31: [end of the last field's data, 1 if the
  * iterator stops with -EINVAL (bit 25), then (field, offset) pairs]; offsets relative to the header.
@@ -368,15 +379,7 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
         break;
       case 3: {
         const freq = u16le(b, o);
-        if (freq !== 0) {
-          ri.hasFrequency = true;
-          ri.frequency = freq;
-          const ch = mhzToChannel(freq);
-          if (ch !== -1) {
-            ri.hasChannel = true;
-            ri.channel = ch;
-          }
-        }
+        if (freq !== 0) setFrequency(ri, freq);
         // (with a plan, fields come in bit order and none before this one sets PHY info: still reset)
         if (planPos < 0) ri.resetPhyInfo();
         phyFromChannelFlags(ri, u16le(b, o + 2));
@@ -530,15 +533,7 @@ export function parsePpi(b: Uint8Array, off: number, capLen: number, origLen: nu
         ri.dataRate = rate;
       }
       const freq = u16le(b, d + 12);
-      if (freq !== 0) {
-        ri.hasFrequency = true;
-        ri.frequency = freq;
-        const ch = mhzToChannel(freq);
-        if (ch !== -1) {
-          ri.hasChannel = true;
-          ri.channel = ch;
-        }
-      }
+      if (freq !== 0) setFrequency(ri, freq);
       const cflags = u16le(b, d + 14);
       phyFromChannelFlags(ri, cflags);
       if (ri.phy === PHY_11G && ri.hasDataRate && rateIsDsss(ri.dataRate)) ri.phy = PHY_11B;
