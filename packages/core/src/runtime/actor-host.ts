@@ -442,15 +442,10 @@ export class ActorHost {
       const first = taken[0]!;
       await this.flushFor(first, undefined, `${this.o.instance}.${first.stream}.${first.seq}-${taken[taken.length - 1]!.seq}.g`);
       for (const m of taken) m.ack();
-      this.counter('handled').inc(taken.length);
       this.counter('handled_groups').inc();
-      this.counter('records_in').inc(recordsIn);
-      this.consecutiveFailures = 0;
-      this.restartStreak = 0;
+      this.handledOk(taken.length, recordsIn);
     } catch (e) {
-      this.handling = false;
-      this.clearPending();
-      this.counter('failed').inc();
+      this.handlerFailed();
       // all of them come again, one at a time (poison or not: which message it was is unknown)
       const delay = c.backoff[0] ?? 1000;
       this.o.log.warn({ err: errorMessage(e), subject: taken[0]!.subject, seqs: `${taken[0]!.seq}-${taken[taken.length - 1]!.seq}`, messages: taken.length, retryInMs: delay }, 'group handler failed; its messages will be redelivered');
@@ -475,14 +470,9 @@ export class ActorHost {
       this.handling = false;
       await this.flushFor(msg, decoded);
       msg.ack();
-      this.counter('handled').inc();
-      this.counter('records_in').inc(records.length);
-      this.consecutiveFailures = 0;
-      this.restartStreak = 0;
+      this.handledOk(1, records.length);
     } catch (e) {
-      this.handling = false;
-      this.clearPending();
-      this.counter('failed').inc();
+      this.handlerFailed();
       // By code, not instanceof: a plugin may bundle its own copy of @pcapflow/core.
       const poison = (e as PcapflowError | undefined)?.code === 'PCAPFLOW_POISON';
       if (poison || msg.deliveryCount >= c.max_deliver) {
@@ -497,6 +487,21 @@ export class ActorHost {
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** After inputs were handled, their outputs published and the inputs acked. */
+  private handledOk(messages: number, records: number): void {
+    this.counter('handled').inc(messages);
+    this.counter('records_in').inc(records);
+    this.consecutiveFailures = 0;
+    this.restartStreak = 0;
+  }
+
+  /** A handler threw: drop what it emitted (nothing of a failed attempt is published). */
+  private handlerFailed(): void {
+    this.handling = false;
+    this.clearPending();
+    this.counter('failed').inc();
   }
 
   /** Supervisor: repeated failures rebuild the actor (fresh state from its stores) after a backoff. */

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { PcapflowError, errorMessage, type ActorContext, type KvStore } from '@pcapflow/core';
-import { expandPath, IncrementalFile, listDirectory, Pacer, type DirEntry, type ReadHooks } from './files';
+import { expandPath, IncrementalFile, listDirectory, Pacer, sleep, type DirEntry, type ReadHooks } from './files';
 import type { Counters, PacketProcessor } from './processor';
 
 export interface SourceEnv {
@@ -87,15 +87,6 @@ export function progressKey(file: string): string {
 }
 
 interface Tracked { file: IncrementalFile; proc: PacketProcessor; ino: number; key: string }
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => { clearTimeout(t); resolve(); };
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export async function runDirectorySource(env: SourceEnv, cfg: DirectorySourceConfig): Promise<void> {
   const { ctx } = env;

@@ -117,7 +117,8 @@ export interface ReadHooks {
   pacer?: Pacer;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects: stopping is not an error). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const onAbort = () => { clearTimeout(t); resolve(); };
