@@ -317,6 +317,25 @@ export function writerCases(connection: () => Partial<PostgresWriterOptions>): v
     expect(await w.query('SELECT mac FROM versioned ORDER BY mac')).toEqual([{ mac: 'legacy' }]);
   });
 
+  it('version column: an older change redelivered after a newer deletion does not bring the row back', async () => {
+    const w = writer({ table: 'tomb', versionColumn: '_pcapflow_version' });
+    // Change A (version 5) written, its ack lost; deletion D (version 6) applied; A redelivered.
+    await w.write([{ mac: 'k', n: 'A' }, { mac: 'kept', n: 'A' }], { version: 5 });
+    expect(await w.deleteKeys([{ mac: 'k' }], { version: 6 })).toEqual({ deleted: 1, rejected: [] });
+    const again = await w.write([{ mac: 'k', n: 'A' }, { mac: 'kept', n: 'A' }], { version: 5, onlyIfNewer: true });
+    expect(again.stale).toBe(1);
+    expect(await w.query('SELECT mac, n FROM tomb ORDER BY mac')).toEqual([{ mac: 'kept', n: 'A' }]);
+    // A newer change after the deletion brings the key back, and a redelivered older one leaves it be.
+    await w.write([{ mac: 'k', n: 'C' }], { version: 7 });
+    expect((await w.write([{ mac: 'k', n: 'A' }], { version: 5, onlyIfNewer: true })).stale).toBe(1);
+    // The same message deleting and writing a key again (same version) keeps the write.
+    expect(await w.deleteKeys([{ mac: 'k' }], { version: 8, onlyIfNewer: true })).toEqual({ deleted: 1, rejected: [] });
+    await w.write([{ mac: 'k', n: 'D' }], { version: 8, onlyIfNewer: true });
+    expect(await w.query('SELECT mac, n, _pcapflow_version AS v FROM tomb ORDER BY mac')).toEqual([{ mac: 'k', n: 'D', v: 8 }, { mac: 'kept', n: 'A', v: 5 }]);
+    // The tombstones: one per deleted key, at its latest deletion.
+    expect(await w.query('SELECT mac, _pcapflow_version AS v FROM tomb_pcapflow_deleted')).toEqual([{ mac: 'k', v: 8 }]);
+  });
+
   it('version guard in a batch large enough for COPY + merge (server) or VALUES (embedded)', async () => {
     const w = writer({ table: 'versioned_big', versionColumn: 'ver' }, { copyThreshold: 10 });
     const rows = (tag: string) => Array.from({ length: 40 }, (_, i) => ({ mac: `m${i}`, tag }));

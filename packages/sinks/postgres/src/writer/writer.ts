@@ -118,6 +118,11 @@ interface Shape {
 class SchemaChanged extends Error {}
 
 const DEFAULT_VALUES_ROWS = 500;
+/** The tombstone table of a table: `<table>_pcapflow_deleted` (see PostgresWriter.tombstones). */
+export const TOMBSTONE_SUFFIX = '_pcapflow_deleted';
+const TOMBSTONE_RETENTION = '1 day';
+const TOMBSTONE_PRUNE_EVERY_MS = 3_600_000;
+
 /** Alias of the target table in INSERT statements (the version guard compares against its row). */
 const TARGET_ALIAS = 'pcapflow_t';
 const DEFAULT_COPY_THRESHOLD = 2000;
@@ -155,6 +160,13 @@ export class PostgresWriter {
   private backend?: Backend;
   private columns?: Map<string, Column>;
   private readonly target: string;
+  /**
+   * Upsert mode with a version column: the keys of deleted rows, with the version of their deletion,
+   * so an older change redelivered after the deletion cannot bring the row back (see deleteNow).
+   */
+  private readonly tombstones: string;
+  private tombstonesReady = false;
+  private tombstonesPrunedAt = 0;
   private readonly conflictCols: string[];
   private readonly warned = new Set<string>();
   /** Field names already checked as identifiers (the same few names repeat in every batch). */
@@ -187,6 +199,7 @@ export class PostgresWriter {
     this.opts = options;
     this.spec = spec;
     this.target = qualifiedName(spec.table, spec.schema);
+    this.tombstones = qualifiedName(`${spec.table}${TOMBSTONE_SUFFIX}`, spec.schema);
     this.conflictCols =
       spec.mode === 'upsert' ? spec.key! : spec.idempotencyColumn ? [spec.idempotencyColumn] : spec.key ?? [];
   }
@@ -298,9 +311,45 @@ export class PostgresWriter {
         await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, guard, result, reject);
       }
     }
+    if (guard) result.stale += await this.withRetry(() => this.dropResurrected(options.version!));
     this.stats.rowsWritten += result.written;
     this.stats.rowsRejected += result.rejected.length;
     return result;
+  }
+
+  /**
+   * A guarded (older, redelivered) change of a key deleted by a newer change finds no row to lose
+   * against and inserts it again: delete what this write (rows of its version) brought back.
+   */
+  private async dropResurrected(version: number): Promise<number> {
+    const v = this.spec.versionColumn!;
+    const s = this.db();
+    const exists = await s.query('SELECT to_regclass($1) IS NOT NULL AS exists', [this.tombstones]);
+    if (!exists.rows[0]?.exists) return 0;
+    const on = this.spec.key!.map((k) => `t.${quoteIdent(k)} = d.${quoteIdent(k)}`).join(' AND ');
+    const r = await s.query(
+      `DELETE FROM ${this.target} AS t USING ${this.tombstones} AS d WHERE ${on} AND t.${quoteIdent(v)} = $1 AND d.${quoteIdent(v)} > $1`,
+      [String(version)],
+    );
+    return r.rowCount;
+  }
+
+  /** The tombstone table: key columns typed as the table's, the deletion's version, when. */
+  private async ensureTombstones(cols: Map<string, Column>): Promise<void> {
+    const v = quoteIdent(this.spec.versionColumn!);
+    const key = this.spec.key!;
+    if (!this.tombstonesReady) {
+      const defs = key.map((k) => `${quoteIdent(k)} ${cols.get(k)!.type}`);
+      await this.tolerateRace(() => this.db().query(
+        `CREATE TABLE IF NOT EXISTS ${this.tombstones} (${defs.join(', ')}, ${v} bigint NOT NULL, deleted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (${key.map(quoteIdent).join(', ')}))`,
+      ));
+      this.tombstonesReady = true;
+    }
+    // Redeliveries come within minutes (ack_wait × max_deliver): a day of tombstones is plenty.
+    if (Date.now() - this.tombstonesPrunedAt > TOMBSTONE_PRUNE_EVERY_MS) {
+      this.tombstonesPrunedAt = Date.now();
+      await this.db().query(`DELETE FROM ${this.tombstones} WHERE deleted_at < now() - interval '${TOMBSTONE_RETENTION}'`);
+    }
   }
 
   private valuesRows(ncols: number): number {
@@ -693,6 +742,14 @@ export class PostgresWriter {
     const where = key.map((k, i) => `${quoteIdent(k)} = $${i + 1}`);
     if (guard) where.push(`(${quoteIdent(v)} IS NULL OR ${quoteIdent(v)} <= $${key.length + 1})`);
     const sql = `DELETE FROM ${this.target} WHERE ${where.join(' AND ')}`;
+    // Versioned: remember the deletion (an older change redelivered later must not bring the row back).
+    const tomb = v !== undefined && cols.has(v) && options.version !== undefined;
+    const k = key.map(quoteIdent).join(', ');
+    const tombSql = tomb
+      ? `INSERT INTO ${this.tombstones} AS d (${k}, ${quoteIdent(v)}) VALUES (${key.map((_, i) => `$${i + 1}`).join(', ')}, $${key.length + 1})
+         ON CONFLICT (${k}) DO UPDATE SET ${quoteIdent(v)} = GREATEST(d.${quoteIdent(v)}, EXCLUDED.${quoteIdent(v)}), deleted_at = now()`
+      : '';
+    if (tomb) await this.withRetry(() => this.ensureTombstones(cols));
     for (let index = 0; index < records.length; index++) {
       const r = records[index];
       const reject = (error: string, code?: string) => out.rejected.push({ index, record: r, error, code });
@@ -712,6 +769,10 @@ export class PostgresWriter {
       if (guard) params.push(String(options.version));
       try {
         out.deleted += (await this.withRetry(() => this.db().query(sql, params))).rowCount;
+        if (tomb) {
+          const tp = guard ? params : [...params, String(options.version)];
+          await this.withRetry(() => this.db().query(tombSql, tp));
+        }
       } catch (e) {
         if (e instanceof SchemaChanged) {
           // Table dropped (or its columns) behind our back: nothing left to delete; re-read it next time.
