@@ -72,7 +72,11 @@ export function changeRecord(table: string, groupNames: readonly string[], ch: C
     r._deleted = true;
     return r;
   }
-  const r: Record<string, unknown> = { ...ch.row };
+  // Copied key by key: the spread copy came out several times slower to build here and, with the
+  // fields added after it, slower for msgpackr to encode (this runs for every changelog row).
+  const r: Record<string, unknown> = {};
+  const row = ch.row;
+  for (const k in row) r[k] = row[k];
   if (ch.windowStart !== undefined) {
     r.window_start = ch.windowStart;
     r.window_end = ch.windowEnd;

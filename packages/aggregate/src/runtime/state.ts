@@ -251,26 +251,30 @@ export class TableStore {
       d: applied.encode(),
     };
     const ckptBytes = encodeValue(ckpt);
-    const puts: Array<[string, Uint8Array]> = [];
-    const flipped: string[] = [];
+    // Row puts go out as they are encoded, at most PUT_CONCURRENCY awaiting their acks at once (no
+    // await per row: the client sends what was put in one turn of the event loop in one write).
+    const acks: Promise<number>[] = [];
     for (const g of upserts) {
       const slot = this.inB.has(g.key) ? 'a' : this.persisted.has(g.key) ? 'b' : 'a';
-      puts.push([`${slot}.${g.key}`, encodeValue({ v: g, e } satisfies RowValue)]);
-      flipped.push(g.key);
+      acks.push(this.kv.put(`${slot}.${g.key}`, encodeValue({ v: g, e } satisfies RowValue)));
+      if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
     }
-    const upserted = new Set(flipped);
-    const gone = deletes.filter((k) => this.persisted.has(k) && !upserted.has(k));
-    for (const k of gone) {
-      const slot = this.inB.has(k) ? 'a' : 'b';
-      puts.push([`${slot}.${k}`, encodeValue({ v: null, e } satisfies RowValue)]);
+    let gone: string[] = [];
+    if (deletes.length) {
+      const upserted = new Set(upserts.map((g) => g.key));
+      gone = deletes.filter((k) => this.persisted.has(k) && !upserted.has(k));
+      for (const k of gone) {
+        acks.push(this.kv.put(`${this.inB.has(k) ? 'a' : 'b'}.${k}`, encodeValue({ v: null, e } satisfies RowValue)));
+        if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
+      }
     }
-    await inParallel(puts, ([k, v]) => this.kv.put(k, v));
+    await Promise.all(acks);
     await this.kv.put('_ckpt', ckptBytes);
     // committed: the written slots now hold the committed versions
     this.epoch = e;
     this.commits++;
-    this.rowPuts += puts.length;
-    for (const k of flipped) {
+    this.rowPuts += upserts.length + gone.length;
+    for (const { key: k } of upserts) {
       const wasPersisted = this.persisted.has(k);
       const toB = wasPersisted ? !this.inB.has(k) : false;
       if (toB) this.inB.add(k);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
-  connect, credsAuthenticator, headers as natsHeaders, nanos, type NatsConnection, type NodeConnectionOptions,
+  connect, createInbox, credsAuthenticator, headers as natsHeaders, nanos, PermissionViolationError,
+  type Msg, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Subscription as NatsSubscription,
 } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType,
@@ -32,12 +33,15 @@ const YIELD_EVERY = 8;
 
 export class JetStreamTransport implements Transport {
   readonly kind = 'nats' as const;
+  private readonly acked: AckedPublisher;
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.acked = new AckedPublisher(nc);
+  }
 
   static async connect(options: NatsTransportOptions): Promise<JetStreamTransport> {
     const opts: NodeConnectionOptions = {
@@ -103,20 +107,15 @@ export class JetStreamTransport implements Transport {
     }
   }
 
-  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
-    let h;
+  publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
+    let h: MsgHdrs | undefined;
     if (options.headers) {
       h = natsHeaders();
       for (const [k, v] of Object.entries(options.headers)) h.set(k, v);
     }
-    try {
-      const ack = await this.js.publish(subject, data, { msgID: options.msgId, headers: h });
-      return { seq: ack.seq, duplicate: ack.duplicate, stream: ack.stream };
-    } catch (cause) {
-      throw new PcapflowError('PCAPFLOW_TRANSPORT', `publish to ${subject} failed: ${(cause as Error).message}`, {
-        cause, hint: 'check that a stream in the topology captures this subject and the server is reachable',
-      });
-    }
+    // set after the caller's headers, as nats.js does: the dedupe id wins
+    if (options.msgId) (h ??= natsHeaders()).set('Nats-Msg-Id', options.msgId);
+    return this.acked.publish(subject, data, h);
   }
 
   async consume(spec: ConsumerSpec, onMessage: (msg: TransportMessage) => Promise<void>, onGroup?: (msgs: TransportMessage[]) => Promise<void>): Promise<Subscription> {
@@ -255,7 +254,7 @@ export class JetStreamTransport implements Transport {
   async kv(bucket: string, options: { history?: number; ttlMs?: number } = {}): Promise<KvStore> {
     const kvm = new Kvm(this.js);
     const kv = await kvm.create(bucket, { history: options.history ?? 1, ttl: options.ttlMs ?? 0 });
-    return new JetStreamKv(bucket, kv);
+    return new JetStreamKv(bucket, kv, this.acked);
   }
 
   serve(subject: string, handler: (data: Uint8Array) => Promise<Uint8Array>) {
@@ -281,6 +280,251 @@ export class JetStreamTransport implements Transport {
   async close(): Promise<void> {
     await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+/** What nats.js waits for a JetStream API answer by default (jetstream() without a timeout): a publish's ack. */
+const ACK_TIMEOUT_MS = 5000;
+/** How often unanswered publishes are checked for their timeout (so a publish fails 5 to 5.25 s after it was sent). */
+const ACK_SWEEP_MS = 250;
+
+interface PendingAck {
+  resolve(ack: PublishAck): void;
+  reject(e: PcapflowError): void;
+  subject: string;
+  /** a KV put: its bucket and key (for the error message) */
+  kv?: { bucket: string; key: string };
+  deadline: number;
+}
+
+const ackDecoder = new TextDecoder();
+
+/**
+ * JetStream publishes (and KV puts, which are publishes to `$KV.<bucket>.<key>`) with their acks.
+ * A JetStream publish is a core publish with a reply subject, to which the server answers with a
+ * PubAck (`{stream, seq, duplicate?}` or `{error: {code, err_code, description}}`), or a
+ * no-responders status when no stream captures the subject. nats.js's request() costs a timer, a
+ * promise race and an Error built per call (RequestOne.cancel() makes one even on success), a large
+ * share of the CPU of a KV-heavy actor. Here: one wildcard inbox subscription per connection, a
+ * counter per publish, a map of waiting publishes and one timer sweeping them for timeouts. Failures
+ * behave as through nats.js (no responders, API errors, timeouts, publish permission violations,
+ * closed or draining connection) and come out as PCAPFLOW_TRANSPORT errors.
+ */
+class AckedPublisher {
+  private readonly pending = new Map<number, PendingAck>();
+  private prefix = '';
+  private sub?: NatsSubscription;
+  private next = 0;
+  private sweeper?: NodeJS.Timeout;
+  private readonly acks = new PubAckReader();
+
+  constructor(private readonly nc: NatsConnection) {
+    void nc.closed().then(() => this.failAll('connection closed'));
+    void this.watchPermissions();
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: MsgHdrs, kv?: PendingAck['kv']): Promise<PublishAck> {
+    return new Promise<PublishAck>((resolve, reject) => {
+      const p: PendingAck = { resolve, reject, subject, kv, deadline: 0 };
+      // nats.js refuses requests while draining (the replies could not be received any more)
+      if (this.nc.isDraining()) { reject(failure(p, 'connection draining')); return; }
+      const token = ++this.next;
+      try {
+        if (!this.sub) this.subscribe();
+        this.pending.set(token, p);
+        this.nc.publish(subject, data, { reply: this.prefix + token, headers });
+      } catch (cause) {
+        this.pending.delete(token);
+        reject(failure(p, errorMessage(cause), cause));
+        return;
+      }
+      p.deadline = performance.now() + ACK_TIMEOUT_MS;
+      this.sweeper ??= setInterval(() => this.sweep(), ACK_SWEEP_MS).unref();
+    });
+  }
+
+  private subscribe(): void {
+    const prefix = `${createInbox()}.`;
+    const sub = this.nc.subscribe(`${prefix}*`, {
+      callback: (err, m) => {
+        if (err) {
+          // the inbox subscription itself failed (e.g. a permission violation): nothing waiting can
+          // be answered any more; the next publish subscribes again
+          if (this.sub === sub) this.sub = undefined;
+          this.failAll(err.message, err);
+          return;
+        }
+        // the token is the decimal number after the prefix
+        const subject = m.subject;
+        let token = 0;
+        for (let i = prefix.length; i < subject.length; i++) {
+          const d = subject.charCodeAt(i) - 48;
+          if (d < 0 || d > 9) return;
+          token = token * 10 + d;
+        }
+        this.settle(token, m);
+      },
+    });
+    this.prefix = prefix;
+    this.sub = sub;
+  }
+
+  private settle(token: number, m: Msg): void {
+    const p = this.pending.get(token);
+    if (!p) return;
+    this.pending.delete(token);
+    const data = m.data;
+    if (data.length === 0) {
+      p.reject(m.headers?.code === 503
+        ? failure(p, p.kv ? 'no responders (the bucket\'s stream does not exist)' : `no stream captures subject ${p.subject} (no responders)`)
+        : failure(p, 'invalid ack response (empty)'));
+      return;
+    }
+    const ack = this.acks.read(data);
+    if (ack) { p.resolve(ack); return; }
+    let v: { stream?: unknown; seq?: unknown; duplicate?: unknown; error?: { code?: number; err_code?: number; description?: string } };
+    try { v = JSON.parse(ackDecoder.decode(data)) as typeof v; }
+    catch (cause) { p.reject(failure(p, 'invalid ack response (not JSON)', cause)); return; }
+    if (v.error) {
+      p.reject(failure(p, v.error.description ?? `JetStream error ${v.error.code ?? ''}`, undefined, { status: v.error.code, errCode: v.error.err_code }));
+      return;
+    }
+    if (typeof v.stream !== 'string' || v.stream === '' || typeof v.seq !== 'number') { p.reject(failure(p, 'invalid ack response')); return; }
+    p.resolve({ stream: v.stream, seq: v.seq, duplicate: v.duplicate === true });
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    // insertion order is deadline order
+    for (const [token, p] of this.pending) {
+      if (p.deadline > now) break;
+      this.pending.delete(token);
+      p.reject(failure(p, `timeout: no acknowledgement within ${ACK_TIMEOUT_MS} ms`));
+    }
+    if (this.pending.size === 0 && this.sweeper) { clearInterval(this.sweeper); this.sweeper = undefined; }
+  }
+
+  private failAll(reason: string, cause?: unknown): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(failure(p, reason, cause));
+  }
+
+  /** A publish the server refuses for permissions is answered by an -ERR, not on the reply subject. */
+  private async watchPermissions(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'error' || !(s.error instanceof PermissionViolationError) || s.error.operation !== 'publish') continue;
+      const denied = s.error;
+      for (const [token, p] of this.pending) {
+        if (p.subject !== denied.subject) continue;
+        this.pending.delete(token);
+        p.reject(failure(p, denied.message, denied));
+        break;
+      }
+    }
+  }
+}
+
+const te = new TextEncoder();
+const ACK_HEAD = te.encode('{"stream":"');
+const ACK_SEQ = te.encode('"seq"');
+const ACK_DUP = te.encode('"duplicate"');
+const ACK_TRUE = te.encode('true');
+const ACK_FALSE = te.encode('false');
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The usual PubAck, `{"stream":"<name>", "seq":<n>}` with an optional `"duplicate": true|false`, as
+ * the server writes it, read without decoding and JSON.parse (once per publish). Anything else (an
+ * error, other fields or another order, escapes, a long number) gives undefined: JSON.parse reads it.
+ * (Exported for its tests only.)
+ */
+export class PubAckReader {
+  private stream = '';
+  private streamBytes: Uint8Array = EMPTY;
+  private b: Uint8Array = EMPTY;
+  private i = 0;
+
+  read(b: Uint8Array): PublishAck | undefined {
+    this.b = b;
+    this.i = 0;
+    const ack = this.parse(b);
+    this.b = EMPTY; // not holding on to the socket's read buffer
+    return ack;
+  }
+
+  private parse(b: Uint8Array): PublishAck | undefined {
+    if (!this.lit(ACK_HEAD)) return undefined;
+    const nameStart = this.i;
+    for (; this.i < b.length; this.i++) {
+      const c = b[this.i]!;
+      if (c === 0x22) break; // closing quote
+      if (c === 0x5c || c < 0x21 || c > 0x7e) return undefined; // escapes, non-ASCII: JSON.parse
+    }
+    const nameEnd = this.i++;
+    if (nameEnd === nameStart || this.i > b.length) return undefined;
+    if (!this.sym(0x2c) || !this.lit(ACK_SEQ) || !this.sym(0x3a)) return undefined;
+    this.ws();
+    const digits = this.i;
+    let seq = 0;
+    for (; this.i < b.length; this.i++) {
+      const d = b[this.i]! - 48;
+      if (d < 0 || d > 9) break;
+      seq = seq * 10 + d;
+    }
+    if (this.i === digits || this.i - digits > 15) return undefined; // above 15 digits seq may not be exact
+    let duplicate = false;
+    if (this.sym(0x2c)) {
+      if (!this.lit(ACK_DUP) || !this.sym(0x3a)) return undefined;
+      this.ws();
+      if (this.lit(ACK_TRUE)) duplicate = true;
+      else if (!this.lit(ACK_FALSE)) return undefined;
+    }
+    if (!this.sym(0x7d)) return undefined;
+    this.ws();
+    if (this.i !== b.length) return undefined;
+    // acks of one stream name the same stream: keep its string
+    const n = nameEnd - nameStart;
+    let same = n === this.streamBytes.length;
+    for (let j = 0; same && j < n; j++) same = b[nameStart + j] === this.streamBytes[j];
+    if (!same) {
+      this.streamBytes = b.slice(nameStart, nameEnd);
+      this.stream = String.fromCharCode(...this.streamBytes);
+    }
+    return { stream: this.stream, seq, duplicate };
+  }
+
+  private ws(): void {
+    const b = this.b;
+    while (this.i < b.length && (b[this.i] === 0x20 || b[this.i] === 0x09 || b[this.i] === 0x0a || b[this.i] === 0x0d)) this.i++;
+  }
+
+  /** whitespace, then the byte c */
+  private sym(c: number): boolean {
+    this.ws();
+    if (this.b[this.i] !== c) return false;
+    this.i++;
+    return true;
+  }
+
+  /** whitespace, then the bytes p */
+  private lit(p: Uint8Array): boolean {
+    this.ws();
+    const b = this.b;
+    if (this.i + p.length > b.length) return false;
+    for (let j = 0; j < p.length; j++) if (b[this.i + j] !== p[j]) return false;
+    this.i += p.length;
+    return true;
+  }
+}
+
+function failure(p: PendingAck, reason: string, cause?: unknown, details?: Record<string, unknown>): PcapflowError {
+  return p.kv
+    ? new PcapflowError('PCAPFLOW_TRANSPORT', `put of key ${p.kv.key} to KV bucket ${p.kv.bucket} failed: ${reason}`, {
+      cause, details, hint: 'check that the NATS server is reachable and that JetStream has storage left for the bucket',
+    })
+    : new PcapflowError('PCAPFLOW_TRANSPORT', `publish to ${p.subject} failed: ${reason}`, {
+      cause, details, hint: 'check that a stream in the topology captures this subject and the server is reachable',
+    });
 }
 
 /** A pulled message as the runtime sees it; headers are converted only when asked for. */
@@ -328,14 +572,27 @@ function headersToObject(h: { keys(): string[]; get(k: string): string } | undef
   return out;
 }
 
+// nats.js's rule for keys (validateKey in @nats-io/kv)
+const KV_KEY_RE = /^[-/=.\w]+$/;
+
 class JetStreamKv implements KvStore {
-  constructor(readonly bucket: string, private readonly kv: KV) {}
+  /** `$KV.<bucket>.`: where puts go (a bucket we create: no JS API prefix, no mirror) */
+  private readonly putPrefix: string;
+  constructor(readonly bucket: string, private readonly kv: KV, private readonly acked: AckedPublisher) {
+    this.putPrefix = `$KV.${bucket}.`;
+  }
   async get(key: string) {
     const e = await this.kv.get(key);
     if (!e || e.operation !== 'PUT') return undefined;
     return { value: e.value, revision: e.revision };
   }
-  put(key: string, value: Uint8Array) { return this.kv.put(key, value); }
+  /** As kv.put(key, value) (no expected revision), through the cheaper acked publish. */
+  async put(key: string, value: Uint8Array) {
+    if (key.startsWith('.') || key.endsWith('.') || !KV_KEY_RE.test(key)) {
+      throw new PcapflowError('PCAPFLOW_TRANSPORT', `invalid KV key: ${key}`, { hint: 'KV keys are dot-separated tokens of letters, digits and - / _ =' });
+    }
+    return (await this.acked.publish(this.putPrefix + key, value, undefined, { bucket: this.bucket, key })).seq;
+  }
   async delete(key: string) { await this.kv.delete(key); }
   async *keys(filter?: string) {
     const it = await this.kv.keys(filter ?? '>');
