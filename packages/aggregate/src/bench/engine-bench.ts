@@ -11,8 +11,20 @@
  *
  *   node dist/bench/engine-bench.js [--records N] [--devices D] [--runs R]
  *   (build first: npx tsc -b packages/aggregate; `npm run bench:engine -w @pcapflow/aggregate`)
+ *
+ * With --frames FILE, instead the two aggregations of examples/wifi-probes.yaml (daily_stats over
+ * every frame, device_stats over the probe requests) on real decoded frames, fed as the aggregate
+ * actor feeds them (addBatch per 1000-record message, then drainChanges + closeUpTo), each batch
+ * packed and unpacked as the runtime's codec does (msgpackr records). Only engine time is measured;
+ * the first --records N frames of FILE are read (decoded per batch, not timed):
+ *
+ *   pcapflow decode CAPTURE --format msgpack > /tmp/frames.msgpack   (CAPTURE e.g. from make-bench-pcap.mjs)
+ *   node dist/bench/engine-bench.js --frames /tmp/frames.msgpack --records 500000 --runs 3
  */
+import { createReadStream } from 'node:fs';
+import { Packr, Unpackr, UnpackrStream } from 'msgpackr';
 import { Aggregator, type AggregationSpec } from '../engine';
+import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -112,7 +124,82 @@ function run(devices: number, spec: AggregationSpec, drainEvery: number): { rate
   return { rate: N / (Number(ns) / 1e9), changes, groups: agg.metrics().groups };
 }
 
+/** The two aggregate instances of examples/wifi-probes.yaml, through the plugin's own config → spec mapping. */
+const WIFI_DAILY = toAggregationSpec({
+  op: 'aggregate', table: 'daily_subtype_stats', emit: 'changes', late: 'dead_letter', timestamp: 'ts',
+  group_by: ["TIMESTAMPTOSTRING(ts, 'yyyy-MM-dd') AS day", 'type_subtype AS subtype', 'subtype_name'],
+  aggregates: { frames: 'COUNT(*)', earliest: 'EARLIEST(ts)', latest: 'LATEST(ts)' },
+} as AggregateOpConfig);
+const WIFI_DEVICES = toAggregationSpec({
+  op: 'aggregate', table: 'device_probe_stats', emit: 'changes', late: 'dead_letter', timestamp: 'ts',
+  group_by: ['COALESCE(wps_device_name, sa_resolved) AS device'],
+  aggregates: {
+    probes: 'COUNT(*)', earliest: 'EARLIEST(ts)', latest: 'LATEST(ts)', min_signal: 'MIN(signal_dbm)', max_signal: 'MAX(signal_dbm)',
+    avg_signal: 'AVG(signal_dbm)', ssids: 'COLLECT_SET(ssid, max=1000)', n_ssids: 'COUNT_DISTINCT(ssid)', n_destinations: 'COUNT_DISTINCT(da)',
+  },
+} as AggregateOpConfig);
+
+/** One pass over the first N frames of `file`: records/s of each wifi-probes aggregation (engine time only). */
+async function runWifi(file: string): Promise<{ daily: number; devices: number; dailyRecs: number; deviceRecs: number; dailyChanges: number; deviceChanges: number }> {
+  const stages = [
+    { agg: new Aggregator(WIFI_DAILY), batch: [] as Record<string, unknown>[], ns: 0n, recs: 0, changes: 0, seq: 0 },
+    { agg: new Aggregator(WIFI_DEVICES), batch: [] as Record<string, unknown>[], ns: 0n, recs: 0, changes: 0, seq: 0 },
+  ];
+  // as the runtime's codec sends and receives a message (records with one shape per message)
+  const packr = new Packr({ useRecords: true });
+  const unpackr = new Unpackr({ useRecords: true });
+  const feed = (st: (typeof stages)[number]) => {
+    const records = unpackr.unpack(packr.pack(st.batch)) as Record<string, unknown>[];
+    const t0 = process.hrtime.bigint();
+    st.agg.addBatch(records, ++st.seq);
+    st.changes += st.agg.drainChanges().length + st.agg.closeUpTo().length;
+    st.ns += process.hrtime.bigint() - t0;
+    st.recs += st.batch.length;
+    st.batch = [];
+  };
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(new UnpackrStream({ useRecords: false }));
+  let n = 0;
+  for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
+    stages[0].batch.push(r);
+    if (stages[0].batch.length === BATCH) feed(stages[0]);
+    // the split stage's probe_req route (type_subtype = 4), batched as its output
+    if (r.type_subtype === 4) {
+      stages[1].batch.push(r);
+      if (stages[1].batch.length === BATCH) feed(stages[1]);
+    }
+    if (++n >= N) break;
+  }
+  stream.destroy();
+  for (const st of stages) if (st.batch.length) feed(st);
+  const rate = (st: (typeof stages)[number]) => st.recs / (Number(st.ns) / 1e9);
+  return {
+    daily: rate(stages[0]), devices: rate(stages[1]), dailyRecs: stages[0].recs, deviceRecs: stages[1].recs,
+    dailyChanges: stages[0].changes, deviceChanges: stages[1].changes,
+  };
+}
+
+async function mainWifi(file: string): Promise<void> {
+  const daily: number[] = [], devices: number[] = [];
+  let last: Awaited<ReturnType<typeof runWifi>> | undefined;
+  for (let r = 0; r < RUNS; r++) {
+    last = await runWifi(file);
+    daily.push(last.daily);
+    devices.push(last.devices);
+  }
+  const show = (xs: number[]) => {
+    const s = xs.slice().sort((a, b) => a - b);
+    return `median ${(s[Math.floor(s.length / 2)] / 1e6).toFixed(2)}M records/s (runs: ${xs.map((x) => (x / 1e6).toFixed(2)).join(', ')})`;
+  };
+  console.log(`daily_stats  (${last!.dailyRecs} frames, ${last!.dailyChanges} change rows): ${show(daily)}`);
+  console.log(`device_stats (${last!.deviceRecs} probe requests, ${last!.deviceChanges} change rows): ${show(devices)}`);
+}
+
 function main(): void {
+  const i = process.argv.indexOf('--frames');
+  if (i >= 0) {
+    void mainWifi(process.argv[i + 1]);
+    return;
+  }
   for (const devices of DEVICE_COUNTS) {
   console.log(`${N} records, ${devices} devices`);
   const daily: AggregationSpec = { ...DEVICE_STATS, window: { type: 'tumbling', size: '1d', grace: '1h' } };

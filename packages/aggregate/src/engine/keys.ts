@@ -39,17 +39,96 @@ export function internalKeyN(values: unknown[]): string {
   return s + ']';
 }
 
+/** Not a primitive group value: the trie does not hold keys with such values. */
+const OTHER = Symbol('other');
+
+/** A group value as a trie level's map key: equal exactly when internalKeyN writes the same text for it. */
+function trieKey(x: unknown): unknown {
+  if (typeof x === 'string' || typeof x === 'boolean') return x;
+  // non-finite numbers are written as null; a Map treats -0 and 0 as one key, as String(-0) is "0"
+  if (typeof x === 'number') return x === x && x !== Infinity && x !== -Infinity ? x : null;
+  if (x === null || x === undefined) return null;
+  return OTHER;
+}
+
+/**
+ * Several-column group keys without building their text: one Map level per column, keyed by the
+ * values themselves (strings, numbers, booleans, null), so a record's key is found without
+ * allocating. A cache in front of the map by internal key: keys whose values are all primitives
+ * only, and the same key (of the same internalKeyN text) is always the same path.
+ */
+export class KeyTrie<T> {
+  private readonly root = new Map<unknown, unknown>();
+  constructor(private readonly depth: number) {}
+
+  get(values: readonly unknown[]): T | undefined {
+    let m = this.root;
+    const last = this.depth - 1;
+    for (let i = 0; i < last; i++) {
+      const next = m.get(trieKey(values[i])) as Map<unknown, unknown> | undefined;
+      if (next === undefined) return undefined;
+      m = next;
+    }
+    return m.get(trieKey(values[last])) as T | undefined;
+  }
+
+  /** Store t for these values (nothing when a value is not a primitive). */
+  set(values: readonly unknown[], t: T): void {
+    for (let i = 0; i < this.depth; i++) if (trieKey(values[i]) === OTHER) return;
+    let m = this.root;
+    const last = this.depth - 1;
+    for (let i = 0; i < last; i++) {
+      const k = trieKey(values[i]);
+      let next = m.get(k) as Map<unknown, unknown> | undefined;
+      if (next === undefined) m.set(k, (next = new Map()));
+      m = next;
+    }
+    m.set(trieKey(values[last]), t);
+  }
+
+  /** Remove the entry for these values if it is t (and the levels it leaves empty). */
+  delete(values: readonly unknown[], t: T): void {
+    const path: Map<unknown, unknown>[] = [];
+    let m = this.root;
+    for (let i = 0; i < this.depth - 1; i++) {
+      const next = m.get(trieKey(values[i])) as Map<unknown, unknown> | undefined;
+      if (next === undefined) return;
+      path.push(m);
+      m = next;
+    }
+    const k = trieKey(values[this.depth - 1]);
+    if (m.get(k) !== t) return;
+    m.delete(k);
+    for (let i = path.length - 1; i >= 0 && m.size === 0; i--) {
+      path[i].delete(trieKey(values[i]));
+      m = path[i];
+    }
+  }
+}
+
 const SAFE = /^[A-Za-z0-9-]+$/;
+
+/** "_XX" of each byte value (uppercase hex). */
+const ESC = Array.from({ length: 256 }, (_, b) => '_' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase());
 
 export function escapeKeyText(s: string): string {
   if (SAFE.test(s)) return s;
   let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += '_' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
+  let run = 0; // start of the pending run of safe characters
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45) continue;
+    out += s.slice(run, i);
+    if (c < 0x80) out += ESC[c];
+    else {
+      // the UTF-8 bytes of the code point (a lone surrogate as U+FFFD, as Buffer writes it)
+      const cp = s.codePointAt(i)!;
+      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out += ESC[b];
+      if (cp > 0xffff) i++;
+    }
+    run = i + 1;
   }
-  return out;
+  return out + s.slice(run);
 }
 
 export function encodeKeyPart(v: unknown): string {

@@ -5,7 +5,7 @@ import {
   aggregateFactory, CollectSetAcc, CountAcc, CountDistinctAcc, MinMaxAcc, PickAcc, SumAcc,
   type Accumulator, type AggregateFactory, type AggregateOptions,
 } from './aggregates';
-import { decodeKey, encodeGroupKey, internalKey1, internalKeyN, windowKeySuffix } from './keys';
+import { decodeKey, encodeGroupKey, internalKey1, internalKeyN, KeyTrie, windowKeySuffix } from './keys';
 import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
 
 /** One output column computed by an aggregate function. */
@@ -195,6 +195,10 @@ export class Aggregator {
   private keys = new Map<string, KeyState>();
   /** Without window: internal key → the key's only group (the hot path skips KeyState). */
   private flat: Map<string, Group> | undefined;
+  /** With several group columns: their values → key state, without building the key text (see KeyTrie). */
+  private readonly trie: KeyTrie<KeyState> | undefined;
+  /** With several group columns: the current record's group values (reused; copied for a new key). */
+  private readonly gv: unknown[];
   private closeHeap = new TimeHeap<Group>();
   private evictHeap = new TimeHeap<Group>();
   private emitQueue: Group[] = [];
@@ -295,6 +299,8 @@ export class Aggregator {
     if (emit === 'final' && this.window.type === 'none') throw new AggregationSpecError(`emit 'final' needs a window (running totals never close)`, 'emit');
     this.emitFinalOnly = emit === 'final';
     this.flat = this.window.type === 'none' ? new Map() : undefined;
+    this.trie = this.groupFns.length > 1 ? new KeyTrie(this.groupFns.length) : undefined;
+    this.gv = new Array(this.groupFns.length).fill(null);
     this.debounceMs = spec.debounceMs ?? 0;
   }
 
@@ -358,45 +364,55 @@ export class Aggregator {
 
     // group key
     const gf = this.groupFns;
-    let ikey: string;
+    let ikey = '';
     let values: unknown[] | undefined;
     let v0: unknown;
+    let ks: KeyState | undefined;
     if (gf.length === 1) {
       v0 = gf[0](record);
       ikey = typeof v0 === 'string' && v0.charCodeAt(0) !== 0 ? v0 : internalKey1(v0);
     } else if (gf.length === 0) {
-      ikey = '';
       values = [];
     } else {
-      values = new Array(gf.length);
-      for (let i = 0; i < gf.length; i++) values[i] = gf[i](record);
-      ikey = internalKeyN(values);
+      const gv = this.gv;
+      for (let i = 0; i < gf.length; i++) gv[i] = gf[i](record);
+      ks = this.trie!.get(gv);
+      if (ks === undefined) {
+        values = gv.slice();
+        ikey = internalKeyN(values);
+        ks = this.keys.get(ikey);
+        if (ks === undefined) {
+          ks = new KeyState(ikey, values);
+          this.keys.set(ikey, ks);
+        }
+        this.trie!.set(values, ks);
+      }
     }
     // arguments, evaluated once per record
     const af = this.argFns;
     const av = this.argVals;
     for (let i = 0; i < af.length; i++) av[i + 1] = af[i](record);
 
-    if (this.flat !== undefined) {
-      // running totals: one map lookup straight to the group
-      let g = this.flat.get(ikey);
-      if (g === undefined) {
-        const ks = new KeyState(ikey, values === undefined ? [v0] : values);
-        this.keys.set(ikey, ks);
-        g = this.newGroup(ks);
-        ks.windows.push(g);
-        ks.only = g;
-        this.flat.set(ikey, g);
-      }
-      this.apply(g, ts, seq);
-      return 'added';
-    }
-
-    let ks = this.keys.get(ikey);
     if (ks === undefined) {
-      if (values === undefined) values = [v0];
-      ks = new KeyState(ikey, values);
-      this.keys.set(ikey, ks);
+      if (this.flat !== undefined) {
+        // running totals: one map lookup straight to the group
+        let g = this.flat.get(ikey);
+        if (g === undefined) {
+          const nks = new KeyState(ikey, values === undefined ? [v0] : values);
+          this.keys.set(ikey, nks);
+          g = this.newGroup(nks);
+          nks.windows.push(g);
+          nks.only = g;
+          this.flat.set(ikey, g);
+        }
+        this.apply(g, ts, seq);
+        return 'added';
+      }
+      ks = this.keys.get(ikey);
+      if (ks === undefined) {
+        ks = new KeyState(ikey, values === undefined ? [v0] : values);
+        this.keys.set(ikey, ks);
+      }
     }
 
     const w = this.window;
@@ -459,7 +475,12 @@ export class Aggregator {
   }
 
   private dropIfEmpty(ks: KeyState): void {
-    if (ks.windows.length === 0) this.keys.delete(ks.ikey);
+    if (ks.windows.length === 0) this.removeKey(ks);
+  }
+
+  private removeKey(ks: KeyState): void {
+    if (this.keys.get(ks.ikey) === ks) this.keys.delete(ks.ikey);
+    this.trie?.delete(ks.values, ks);
   }
 
   private newGroup(ks: KeyState): Group {
@@ -689,7 +710,7 @@ export class Aggregator {
       g.ks.only = undefined;
       if (this.flat !== undefined && this.flat.get(g.ks.ikey) === g) this.flat.delete(g.ks.ikey);
     }
-    if (list.length === 0 && this.keys.get(g.ks.ikey) === g.ks) this.keys.delete(g.ks.ikey);
+    if (list.length === 0) this.removeKey(g.ks);
     g.dead = true;
     this.groupCount--;
     this.m.evicted++;

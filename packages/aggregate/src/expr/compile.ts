@@ -83,6 +83,16 @@ function get(v: unknown, seg: PathSegment): unknown {
   return x === undefined ? null : x;
 }
 
+/**
+ * `(r) => r[name] ?? null` (undefined → null only), compiled as its own function: closures made by
+ * one function literal share one inline cache, which goes megamorphic once a few fields of a few
+ * record shapes pass through it; a load of its own stays monomorphic (one record shape per
+ * stream, mostly) and is several times cheaper. The name is a JSON string literal in the source.
+ */
+function fieldReader(name: string): Fn {
+  return new Function('r', `const v = r[${JSON.stringify(name)}];\nreturn v === undefined ? null : v;`) as Fn;
+}
+
 class Ctx {
   readonly fields = new Set<string>();
   readonly roots = new Set<string>();
@@ -224,15 +234,7 @@ class Ctx {
         },
       };
     }
-    if (path.length === 1) {
-      return {
-        k: false,
-        f: (r) => {
-          const v = r[p0];
-          return v === undefined ? null : v;
-        },
-      };
-    }
+    if (path.length === 1) return { k: false, f: fieldReader(p0) };
     // Fallback for flattened names: a.b also finds a top-level field literally named "a.b"
     // (tshark-style) when the nested path does not exist.
     const flat = path.every((s) => typeof s === 'string') ? (path as string[]).join('.') : undefined;
@@ -513,6 +515,10 @@ class Ctx {
     } else {
       const ff = def.fixed!;
       const [a0, a1, a2] = args.map((x) => x.f);
+      const sf = def.specialize && args.length > 0 && !args[0].k && args.slice(1).every((x) => x.k)
+        ? def.specialize(args.map((x) => (x.k ? x.v : NOT_LITERAL)))
+        : undefined;
+      if (sf !== undefined) return { f: (r) => sf(a0(r)), k: false };
       switch (args.length) {
         case 0: f = () => ff(undefined, undefined, undefined); break;
         case 1: f = (r) => ff(a0(r), undefined, undefined); break;

@@ -210,27 +210,60 @@ function fixedOffset(tz: string | undefined): number | undefined {
   return /^(?:UTC|GMT)?[+-]\d{1,2}(?::?\d{2})?$/.test(tz) ? tzOffsetMinutes(0, tz) : undefined;
 }
 
-/** Format epoch milliseconds with a SimpleDateFormat-style pattern in time zone `tz` (default UTC). */
-export function formatTimestamp(ms: number, pattern: string, tz?: string): string {
-  const parts = compilePattern(pattern);
-  // Records mostly arrive in time order: the last result holds for the rest of its day (hour, …).
-  if (ms >= parts.lo && ms < parts.hi && tz === parts.tz) return parts.out;
+function render(parts: CompiledPattern, ms: number, tz: string | undefined): string {
   const f = fieldsOf(ms, tz);
   let out = '';
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     out += typeof p === 'string' ? p : p(f);
   }
+  return out;
+}
+
+/** Start of the period of `unit` ms (in local time of a zone `off` minutes east of UTC) containing ms. */
+function periodStart(ms: number, unit: number, off: number): number {
+  const local = ms + off * 60000;
+  return local - (((local % unit) + unit) % unit) - off * 60000;
+}
+
+/** Format epoch milliseconds with a SimpleDateFormat-style pattern in time zone `tz` (default UTC). */
+export function formatTimestamp(ms: number, pattern: string, tz?: string): string {
+  const parts = compilePattern(pattern);
+  // Records mostly arrive in time order: the last result holds for the rest of its day (hour, …).
+  if (ms >= parts.lo && ms < parts.hi && tz === parts.tz) return parts.out;
+  const out = render(parts, ms, tz);
   const unit = parts.unit;
   const off = unit > 0 ? fixedOffset(tz) : undefined;
   if (off !== undefined) {
-    const local = ms + off * 60000;
-    parts.lo = local - (((local % unit) + unit) % unit) - off * 60000;
+    parts.lo = periodStart(ms, unit, off);
     parts.hi = parts.lo + unit;
     parts.tz = tz;
     parts.out = out;
   }
   return out;
+}
+
+/**
+ * formatTimestamp with the pattern and zone fixed: pattern compiled once, and a last-result cache
+ * of its own (so that other call sites with other patterns or zones do not evict it). Throws
+ * PatternError for an invalid pattern or zone.
+ */
+export function timestampFormatter(pattern: string, tz?: string): (ms: number) => string {
+  const parts = compilePattern(pattern);
+  if (tz !== undefined) checkTimeZone(tz);
+  const unit = parts.unit;
+  const off = unit > 0 ? fixedOffset(tz) : undefined;
+  let lo = 0, hi = 0, last = '';
+  return (ms) => {
+    if (ms >= lo && ms < hi) return last;
+    const out = render(parts, ms, tz);
+    if (off !== undefined) {
+      lo = periodStart(ms, unit, off);
+      hi = lo + unit;
+      last = out;
+    }
+    return out;
+  };
 }
 
 export type TruncUnit = 'year' | 'month' | 'week' | 'day' | 'hour' | 'minute' | 'second';
