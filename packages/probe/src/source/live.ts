@@ -27,6 +27,8 @@ interface PcapSession {
 }
 interface PcapModule {
   createSession(device: string, options: Record<string, unknown>): PcapSession;
+  /** Called (synchronously, from createSession) with libpcap warnings; node_pcap's default writes to the console. */
+  warningHandler?: (message: string) => void;
   findalldevs?(): Array<{ name: string }>;
 }
 
@@ -98,6 +100,8 @@ export async function runLiveSource(env: SourceEnv, cfg: LiveSourceConfig): Prom
   checkLiveCapture(cfg);
   const pcap = loadPcap();
   let session: PcapSession;
+  // e.g. "wlan0mon: no IPv4 address assigned" (pcap_lookupnet; it only matters to filters using `broadcast`)
+  pcap.warningHandler = (message) => ctx.log.info({ interface: cfg.interface }, `libpcap: ${message}`);
   try {
     session = pcap.createSession(cfg.interface, {
       filter: cfg.filter, snap_length: cfg.snaplen, promiscuous: cfg.promiscuous, monitor: cfg.monitor,
@@ -120,7 +124,15 @@ export async function runLiveSource(env: SourceEnv, cfg: LiveSourceConfig): Prom
   const backlogDrops = ctx.counter('backpressure_drops');
   let waiting = false;
   let failure: unknown;
+  let wake = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    wake = resolve;
+    if (ctx.signal.aborted) resolve();
+    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const fail = (e: unknown) => { failure ??= e; wake(); };
   session.on('packet', (raw) => {
+    if (failure !== undefined) return;
     const h = raw.header;
     const tsSec = h.readUInt32LE(0);
     const tsUsec = h.readUInt32LE(4);
@@ -128,36 +140,44 @@ export async function runLiveSource(env: SourceEnv, cfg: LiveSourceConfig): Prom
     const origLen = h.readUInt32LE(12);
     // Never block libpcap; when the transport is far behind, drop and count rather than buffer without bound.
     if (waiting && proc.emittedSinceReady > 50_000) { backlogDrops.inc(); return; }
-    const data = raw.buf.slice(0, capLen); // libpcap reuses its buffer: copy
-    proc.packet(data, 0, capLen, origLen, linktype, tsSec, tsUsec * 1000);
+    // node_pcap reuses one buffer for every packet, and records (raw), IP defragmentation and
+    // DNS-over-TCP reassembly keep views of the packet: copy (Buffer#slice would only be a view).
+    const data = Buffer.from(raw.buf.subarray(0, Math.min(capLen, raw.buf.length)));
+    try {
+      proc.packet(data, 0, data.length, origLen, linktype, tsSec, tsUsec * 1000);
+    } catch (e) {
+      // Thrown inside libpcap's dispatch callback this would be a fatal exception for the
+      // process: end the capture instead (the runtime restarts the source).
+      fail(e);
+      return;
+    }
     if (!waiting && proc.emittedSinceReady >= 1000) {
       waiting = true;
-      ctx.ready().then(() => { waiting = false; proc.emittedSinceReady = 0; }, (e) => { failure = e; });
+      ctx.ready().then(() => { waiting = false; proc.emittedSinceReady = 0; }, fail);
     }
   });
-  session.on('error', (e) => { failure = e; });
+  session.on('error', fail);
+  // libpcap's counters are totals since the session opened; counters get the increase.
   let lastDrop = 0;
   let lastIfDrop = 0;
-  const statsTimer = setInterval(() => {
+  const readStats = () => {
     try {
       const s = session.stats();
       if (s.ps_drop > lastDrop) { drops.inc(s.ps_drop - lastDrop); lastDrop = s.ps_drop; }
       if (s.ps_ifdrop > lastIfDrop) { ifDrops.inc(s.ps_ifdrop - lastIfDrop); lastIfDrop = s.ps_ifdrop; }
     } catch { /* stats not supported on this device */ }
-  }, cfg.stats_interval);
-  const aborted = new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  };
+  const statsTimer = setInterval(readStats, cfg.stats_interval);
   try {
     while (!ctx.signal.aborted && failure === undefined) {
       let t: NodeJS.Timeout | undefined;
-      await Promise.race([aborted, new Promise<void>((resolve) => { t = setTimeout(resolve, 1000); })]);
+      await Promise.race([stopped, new Promise<void>((resolve) => { t = setTimeout(resolve, 1000); })]);
       clearTimeout(t);
       if (!waiting) await ctx.flush(); // low latency when traffic is light
     }
   } finally {
     clearInterval(statsTimer);
+    readStats(); // drops since the last tick
     try { session.close(); } catch { /* already closed */ }
   }
   await ctx.flush();
