@@ -91,6 +91,26 @@ function encodePacked(records: readonly object[]): Uint8Array | undefined {
 }
 
 /**
+ * Optional third part of a packed record (see PACKED_KEYS above), for producers that reuse the
+ * buffer their PACKED_VALUES views point into:
+ *
+ *   record[PACKED_RELEASE] a `{ released: number }` shared by the records of one producer buffer
+ *
+ * `PackedBatchBuilder.add` counts a record there once it has copied its bytes, and removes the
+ * record's PACKED_VALUES, so nothing reads them afterwards (emitted again, the record is packed
+ * from its properties). A producer that counted the records it wrote into a buffer may overwrite
+ * the buffer once all of them are released; records kept anywhere else are never released, so
+ * their bytes stay valid.
+ */
+const PACKED_RELEASE: unique symbol = Symbol.for('pcapflow.packedRelease') as never;
+
+interface ReleasableRecord extends PackedRecord { [PACKED_RELEASE]?: { released: number } }
+
+/** Message buffers given back by `PackedBatchBuilder.release`, for the next builders (bounded). */
+const freeBuffers: Buffer[] = [];
+const MAX_FREE_BUFFERS = 64;
+
+/**
  * A batch message built record by record from pre-packed records (the runtime appends each one
  * at emit time, so the record object is garbage right away and publishing needs no encoding).
  * `add` returns false when the record has no packed form or the message has 63 shapes already.
@@ -104,7 +124,14 @@ export class PackedBatchBuilder {
   count = 0;
 
   constructor(sizeHint = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+    const size = Math.max(64, sizeHint);
+    // a released buffer when one is big enough: a fresh one per message is hundreds of kB of
+    // external memory each, and V8 answers that churn with full garbage collections
+    let buf: Buffer | undefined;
+    for (let i = freeBuffers.length - 1; i >= 0; i--) {
+      if (freeBuffers[i]!.length >= size) { buf = freeBuffers[i]!; freeBuffers[i] = freeBuffers[freeBuffers.length - 1]!; freeBuffers.pop(); break; }
+    }
+    this.buf = buf ?? Buffer.allocUnsafe((size + 0xffff) & ~0xffff); // (64 KiB steps: reusable for the next hint)
   }
 
   static packedForm(record: object): boolean {
@@ -113,7 +140,7 @@ export class PackedBatchBuilder {
   }
 
   add(record: object): boolean {
-    const r = record as PackedRecord;
+    const r = record as ReleasableRecord;
     const keys = r[PACKED_KEYS];
     const values = r[PACKED_VALUES];
     if (keys === undefined || values === undefined) return false;
@@ -148,6 +175,8 @@ export class PackedBatchBuilder {
     else b.set(values, this.pos);
     this.pos += n;
     this.count++;
+    const ticket = r[PACKED_RELEASE];
+    if (ticket !== undefined) { r[PACKED_VALUES] = undefined; ticket.released++; }
     return true;
   }
 
@@ -160,6 +189,15 @@ export class PackedBatchBuilder {
     this.buf.writeUInt32BE(this.count, 1);
     return this.buf.subarray(0, this.pos);
   }
+
+  /**
+   * The message bytes are referenced nowhere any more (the transport has copied them out, e.g.
+   * nats.js into its outbound buffer, and the publish is acked): the next builder may reuse them.
+   */
+  release(): void {
+    if (freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(this.buf);
+    this.buf = Buffer.alloc(0);
+  }
 }
 
 export function encodeBatch(records: readonly object[]): Uint8Array {
@@ -167,7 +205,28 @@ export function encodeBatch(records: readonly object[]): Uint8Array {
     const b = encodePacked(records);
     if (b) return b;
   }
-  return packr.pack(records);
+  // A record with a packed form may hold only some of its fields as properties (a projected
+  // input record, see codec-projection.ts): its packed form is the whole record, so use that.
+  let list = records;
+  for (let i = 0; i < records.length; i++) {
+    if ((records[i] as PackedRecord)[PACKED_VALUES] !== undefined) { list = records.map(expandPacked); break; }
+  }
+  return packr.pack(list);
+}
+
+/** The whole record a packed form stands for (the record itself when it has none). */
+export function expandPacked(record: object): object {
+  const r = record as PackedRecord;
+  const keys = r[PACKED_KEYS];
+  const values = r[PACKED_VALUES];
+  if (keys === undefined || values === undefined) return record;
+  const k = packedKeys(keys);
+  const msg = Buffer.allocUnsafe(4 + k.length + values.length);
+  msg[0] = 0x91; // array of one
+  msg[1] = 0xd4; msg[2] = 0x72; msg[3] = 0x40; // record definition, id 0x40
+  msg.set(k, 4);
+  msg.set(values, 4 + k.length);
+  return (unpackr.unpack(msg) as object[])[0]!;
 }
 
 export function decodeBatch(data: Uint8Array): Record<string, unknown>[] {

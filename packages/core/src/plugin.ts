@@ -82,6 +82,15 @@ export interface Actor {
    * when outputs are upserts or the actor skips input it already applied.
    */
   handleMany?(batches: InputBatch[]): Promise<void> | void;
+  /**
+   * Optional: the record fields this actor reads on input `port` (top-level names), or undefined
+   * for all of them. The runtime may then decode only those fields: the records handed over hold
+   * just them (absent ones stay absent). A record passed on unchanged (`forward`, `emit` of the
+   * record object as it arrived, `deadLetter`) still carries every field, as it arrived. Do not
+   * copy or change such a record to emit it: build the output record from the fields read.
+   * Asked once after `create`.
+   */
+  inputFields?(port: string): readonly string[] | undefined;
   /** Called on shutdown after in-flight work is drained. */
   stop?(): Promise<void> | void;
   health?(): HealthReport;

@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Packr } from 'msgpackr';
 import { decodeValue } from '@pcapflow/core';
-import { startTestPipeline } from '@pcapflow/core/testkit';
+import { startNatsServer, startTestPipeline, type TestPipeline } from '@pcapflow/core/testkit';
 import { forEachPacket } from '../src/capture';
 import { configSchema, detailGroups } from '../src/plugin';
 import { Counters, PacketProcessor, type FrameRecord } from '../src/source/processor';
 import { WifiDecoder } from '../src/wifi/decoder';
-import { MacResolver } from '../src/oui';
+import { getMacResolver, MacResolver } from '../src/oui';
 import { BASIC_KEYS, DETAIL_GROUPS, FrameRecordBuilder, frameKeys, packPlainValues, PACKED_KEYS, PACKED_VALUES, type DetailGroup } from '../src/wifi/pack';
 import { toRecord } from '../src/wifi/record';
 import { corpusPath, listCaptures, readCorpusFile, requireCorpus } from './helpers/corpus';
@@ -49,6 +49,16 @@ function frameRecords(keepRaw: boolean, detail: readonly DetailGroup[] = [], sub
       } catch { /* a corrupt capture: the frames before the error are enough */ }
     }
   }
+  return out;
+}
+
+/** The records of a stream from its start (all `n` of them are in it already). */
+async function readStream(p: TestPipeline, stream: string, n: number): Promise<Rec[]> {
+  const out: Rec[] = [];
+  const sub = await p.transport.consume({ stream, durable: 'check', filterSubject: '>', maxAckPending: 10_000, ackWaitMs: 30_000, maxDeliver: 1 },
+    async (msg) => { out.push(...decodeValue<Rec[]>(msg.data)); msg.ack(); });
+  for (let t = Date.now(); out.length < n && Date.now() - t < 30_000;) await new Promise((r) => setTimeout(r, 20));
+  await sub.stop();
   return out;
 }
 
@@ -121,8 +131,11 @@ describe('frame records', () => {
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/probe', version: '0.1.0', main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
     writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/probe');\n");
     const files = listCaptures('wifi').map((n) => corpusPath('wifi', n));
-    for (const detail of ['full', 'basic'] as const) {
-      const p = await startTestPipeline({ yaml: `
+    // on NATS too: there the runtime reuses a message buffer once its publish is acked
+    const nats = await startNatsServer();
+    try {
+      for (const [detail, natsUrl] of [['full', undefined], ['basic', undefined], ['basic', nats.url]] as const) {
+        const p = await startTestPipeline({ natsUrl, yaml: `
 streams:
   PK: { subjects: ["pk.>"] }
 instances:
@@ -132,19 +145,22 @@ instances:
     outputs:
       frames: { subject: "pk.{subtype_name}.p{sa%4}", batch: 7 }
 ` });
-      try {
-        const got = p.collect('pk.>');
-        const actor = p.runtime.actors.find((a) => a.name === 'probe')!;
-        while (!actor.finished) await new Promise((r) => setTimeout(r, 10));
-        const n = (actor.health().metrics as Record<string, number>).emitted_frames;
-        await got.waitFor(n);
-        // expected: the same frames through PacketProcessor, packed the ordinary way
-        const expected = frameRecords(true, detail === 'full' ? FULL : [], ['wifi']);
-        expect(n).toBe(expected.length);
-        expectSame(got.records.map(strip).sort(byFrame), viaMsgpackr(expected).sort(byFrame));
-      } finally {
-        await p.stop();
+        try {
+          const got = natsUrl ? undefined : p.collect('pk.>');
+          const actor = p.runtime.actors.find((a) => a.name === 'probe')!;
+          while (!actor.finished) await new Promise((r) => setTimeout(r, 10));
+          const n = (actor.health().metrics as Record<string, number>).emitted_frames;
+          const records = got ? (await got.waitFor(n)).map(strip) : await readStream(p, 'PK', n);
+          // expected: the same frames through PacketProcessor, packed the ordinary way
+          const expected = frameRecords(true, detail === 'full' ? FULL : [], ['wifi']);
+          expect(n).toBe(expected.length);
+          expectSame(records.sort(byFrame), viaMsgpackr(expected).sort(byFrame));
+        } finally {
+          await p.stop();
+        }
       }
+    } finally {
+      await nats.stop();
     }
   });
 
@@ -187,6 +203,52 @@ instances:
       const values = decodeValue<unknown[]>(msg);
       expectSame(Object.fromEntries(keys.map((k, i) => [k, values[i]])), viaMsgpackr([fields(r)])[0]);
     }
+  });
+
+  it('reuse their slab once the runtime has released every record of it, and only then', () => {
+    const RELEASE = Symbol.for('pcapflow.packedRelease');
+    const keys = frameKeys([], true);
+    const decodeOwn = (r: Rec): Rec => {
+      const packed = (r as unknown as Record<symbol, Uint8Array>)[PACKED_VALUES]!;
+      const msg = Buffer.alloc(3 + packed.length); // (a Buffer: raw decodes to one, as from a packed message)
+      msg.set([0xdc, 0, keys.length]);
+      msg.set(packed, 3);
+      const values = decodeValue<unknown[]>(msg);
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    };
+    const capture = readCorpusFile('wifi', 'aircrack-ng__test1.pcap');
+    /** Records of the capture read again and again until `n` are made (keep_raw: a few slabs' worth). */
+    const build = (n: number, onRecord: (r: Rec) => void) => {
+      const builder = new FrameRecordBuilder([], true, getMacResolver());
+      const dec = new WifiDecoder();
+      let made = 0;
+      while (made < n) {
+        forEachPacket(capture, (p, b) => {
+          if (made++ < n) onRecord(builder.build(dec.decode(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec), made, 'x.pcap', b.slice(p.pktOff, p.pktOff + p.capLen)));
+        });
+      }
+    };
+    const N = 30_000;
+    // never released (records kept by a caller): every record's bytes stay its own
+    const kept: Rec[] = [];
+    build(N, (r) => kept.push(r));
+    const buffers = new Set(kept.map((r) => (r as unknown as Record<symbol, Uint8Array>)[PACKED_VALUES]!.buffer));
+    expect(buffers.size).toBeGreaterThan(1); // (so the released run below wraps around its slab)
+    expectSame(kept.map(decodeOwn), viaMsgpackr(kept.map(fields)));
+    // released as the runtime does (count it, drop the bytes): one slab serves them all
+    const used = new Set<ArrayBufferLike>();
+    const own: Rec[] = [];
+    const objects: Rec[] = [];
+    build(N, (r) => {
+      const rs = r as unknown as Record<symbol, unknown>;
+      used.add((rs[PACKED_VALUES] as Uint8Array).buffer);
+      own.push(decodeOwn(r)); // (before the release: then its bytes may be overwritten)
+      objects.push(fields(r));
+      rs[PACKED_VALUES] = undefined;
+      (rs[RELEASE] as { released: number }).released++;
+    });
+    expect(used.size).toBe(1);
+    expectSame(own, viaMsgpackr(objects));
   });
 
   it('writes numbers and strings as msgpackr reads them back', async () => {

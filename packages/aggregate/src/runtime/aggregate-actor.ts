@@ -5,6 +5,7 @@ import type { AggregateConfig } from '../plugin';
 import { serveHttp, registerLocal } from '../query/http';
 import { changeRecord, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest } from '../query/query';
 import { durationMs, toAggregationSpec, type AggregateOpConfig } from './aggspec';
+import { fieldsRead } from './fields';
 import { AppliedSeqs, TableStore } from './state';
 
 interface Deferred { promise: Promise<void>; resolve(): void; reject(e: unknown): void }
@@ -113,6 +114,15 @@ export class AggregateActor implements Actor {
       // code and hint too: the NATS query client rethrows them as the same PcapflowError
       return { ...base, error: (e as Error).message, ...(isPcapflowError(e) ? { code: e.code, ...(e.hint ? { hint: e.hint } : {}) } : {}) };
     }
+  }
+
+  /**
+   * The fields the table reads. Records that leave as they came (late records emitted or
+   * dead-lettered, invalid ones dead-lettered) still carry every field: see Actor.inputFields.
+   */
+  inputFields(): readonly string[] | undefined {
+    const s = this.spec;
+    return fieldsRead([...s.groupBy, ...s.aggregates.map((a) => a.arg), s.timestamp, s.where]);
   }
 
   async handle(batch: InputBatch): Promise<void> {

@@ -15,13 +15,17 @@ function forwarder(ctx: ActorContext): Forward {
 import { compileFilter, compileProjection, compileRoutes } from '../engine';
 import { compileExpression } from '../expr';
 import type { FilterConfig, ProjectConfig, SplitConfig } from '../plugin';
+import { fieldsRead } from './fields';
 
 export function createSplitActor(ctx: ActorContext, c: SplitConfig): Actor {
   const route = compileRoutes(c.routes, { mode: c.mode, otherwise: c.otherwise });
   const routed = ctx.counter('routed');
   const unmatched = ctx.counter('unmatched');
   const forward = forwarder(ctx);
+  // routes read only their predicates' fields; records go on whole (forward)
+  const fields = fieldsRead(c.routes.map((r) => r.where));
   return {
+    inputFields: () => fields,
     handle(batch) {
       const recs = batch.records;
       for (let i = 0; i < recs.length; i++) {
@@ -40,7 +44,9 @@ export function createFilterActor(ctx: ActorContext, c: FilterConfig): Actor {
   const passed = ctx.counter('passed');
   const rejected = ctx.counter('rejected');
   const forward = forwarder(ctx);
+  const fields = fieldsRead([c.where]);
   return {
+    inputFields: () => fields,
     handle(batch) {
       for (const r of batch.records) {
         if (test(r)) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { decodeBatch, encodeBatch, PackedBatchBuilder } from '../codec';
+import { ProjectedDecoder } from '../codec-projection';
 import { errorMessage, PoisonError, PcapflowError } from '../errors';
 import type { Logger } from '../logger';
 import type { Actor, ActorContext, Counter, InputBatch, KvStore, PluginDeclaration } from '../plugin';
@@ -50,6 +51,8 @@ class SimpleCounter implements Counter {
 
 /** Publishes in flight at once per actor (sources), bounding memory while keeping the pipe full. */
 const MAX_PUBLISHES_IN_FLIGHT = 32;
+/** Handled inputs whose outputs may be in flight at once (each is acked when its outputs are). */
+const MAX_INPUTS_PUBLISHING = 8;
 /**
  * A packed batch is published when it holds `batch` records or reaches this size, whichever
  * comes first: NATS refuses messages over max_payload (1 MiB by default), and a refused publish
@@ -90,6 +93,11 @@ export class ActorHost {
   private readonly outputSchemas = new Map<string, z.ZodType>();
   private readonly services: Array<{ stop(): void }> = [];
   private readonly declaredOutputs: Set<string>;
+  /** Per input port: a decoder of only the fields the actor reads (see Actor.inputFields). */
+  private readonly projections = new Map<string, ProjectedDecoder>();
+  /** Handled inputs whose outputs are being published (see publishThenAck). */
+  private readonly outputsInFlight = new Set<Promise<void>>();
+  private projectedCounter?: SimpleCounter;
   /** While a handler runs, emitted records belong to that message and are flushed before its ack. */
   private handling = false;
   /** Records given to `emit` (not `forward`) by the running handler: any rules out passing its input through. */
@@ -110,7 +118,7 @@ export class ActorHost {
   /** Durable consumers this actor reads (for idle detection and `pcapflow graph`). */
   readonly consumers: Array<{ stream: string; durable: string }> = [];
   /** A handler or a publish is running. */
-  get busy(): boolean { return this.handling || this.inFlight.size > 0; }
+  get busy(): boolean { return this.handling || this.inFlight.size > 0 || this.outputsInFlight.size > 0; }
 
   get isSource(): boolean { return this.o.inputs.length === 0; }
   get finished(): boolean { return this.isSource ? this.sourceDone && this.inFlight.size === 0 : false; }
@@ -220,7 +228,14 @@ export class ActorHost {
     if (pb.count === 0) return;
     const data = pb.finish();
     this.packedRecordBytes.set(output, data.length / pb.count);
-    this.publishData(subject, data);
+    if (this.o.transport.kind !== 'nats') { this.publishData(subject, data); return; } // (the embedded transport keeps the bytes)
+    // nats.js copies a payload into its outbound buffer before sending it: once acked, the
+    // message buffer can take a later batch (as publishData otherwise)
+    const msgId = `${this.o.instance}.${this.o.partition.index}.${this.runId}.${++this.publishCounter}`;
+    const p = this.publishWithRetry(subject, data, msgId)
+      .then(() => pb.release(), (e: unknown) => { this.publishError = e; })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
   private checkRecord(schema: z.ZodType | undefined, record: unknown, where: string): void {
@@ -297,8 +312,13 @@ export class ActorHost {
       whole !== undefined && list.length === whole.length && list.length <= batch && sameRecords(list, whole);
     // before anything is published: a message is either handled whole or rejected
     if (whole !== undefined && this.o.checkRecords) {
-      for (const [output, bySubject] of this.pending) {
-        for (const list of bySubject.values()) if (passes(list, this.outputsByPort.get(output)!.batch)) this.checkForwarded(msg, list, output);
+      try {
+        for (const [output, bySubject] of this.pending) {
+          for (const list of bySubject.values()) if (passes(list, this.outputsByPort.get(output)!.batch)) this.checkForwarded(msg, list, output);
+        }
+      } catch (e) {
+        this.clearPending(); // nothing of a rejected message is published, nor left for the next one
+        throw e;
       }
     }
     for (const [output, bySubject] of this.pending) {
@@ -331,6 +351,21 @@ export class ActorHost {
 
   private async createActor(): Promise<void> {
     this.actor = await this.o.plugin.create(this.context(), this.o.config);
+    this.planProjections();
+  }
+
+  /** Inputs whose records the actor reads only some fields of: decode just those (and what output subjects need). */
+  private planProjections(): void {
+    this.projections.clear();
+    const actor = this.actor;
+    // --check-records validates whole records against their declared shapes: decode them whole
+    if (!actor?.inputFields || this.o.checkRecords) return;
+    const subjectFields: string[] = [];
+    for (const out of this.o.outputs) for (const f of out.template.fields) subjectFields.push(f, f.split('.')[0]!);
+    for (const input of this.o.inputs) {
+      const wanted = actor.inputFields(input.port);
+      if (wanted) this.projections.set(input.port, new ProjectedDecoder([...wanted, ...subjectFields]));
+    }
   }
 
   async start(): Promise<void> {
@@ -393,7 +428,11 @@ export class ActorHost {
       return undefined;
     }
     let decoded: Record<string, unknown>[];
-    try { decoded = decodeBatch(msg.data); }
+    try {
+      const projected = this.projections.get(port)?.decode(msg.data);
+      if (projected) (this.projectedCounter ??= this.counter('decoded_projected') as SimpleCounter).value++;
+      decoded = projected ?? decodeBatch(msg.data);
+    }
     catch (e) {
       await this.deadLetterMessage(msg, new PoisonError(`undecodable message: ${errorMessage(e)}`));
       msg.term();
@@ -436,24 +475,47 @@ export class ActorHost {
     const keepAlive = setInterval(() => { for (const m of taken) m.working(); }, Math.max(1000, c.ack_wait / 2));
     this.handling = true;
     this.plainEmits = 0;
-    try {
-      await this.actor.handleMany.call(this.actor, batches);
-      this.handling = false;
-      const first = taken[0]!;
-      await this.flushFor(first, undefined, `${this.o.instance}.${first.stream}.${first.seq}-${taken[taken.length - 1]!.seq}.g`);
-      for (const m of taken) m.ack();
-      this.counter('handled_groups').inc();
-      this.handledOk(taken.length, recordsIn);
-    } catch (e) {
-      this.handlerFailed();
+    const failed = (e: unknown) => {
       // all of them come again, one at a time (poison or not: which message it was is unknown)
       const delay = c.backoff[0] ?? 1000;
       this.o.log.warn({ err: errorMessage(e), subject: taken[0]!.subject, seqs: `${taken[0]!.seq}-${taken[taken.length - 1]!.seq}`, messages: taken.length, retryInMs: delay }, 'group handler failed; its messages will be redelivered');
       for (const m of taken) m.nak(delay);
       if (++this.consecutiveFailures >= 3) this.restartActor(e);
-    } finally {
+    };
+    try {
+      await this.actor.handleMany.call(this.actor, batches);
+      this.handling = false;
+    } catch (e) {
       clearInterval(keepAlive);
+      this.handlerFailed();
+      failed(e);
+      return;
     }
+    const first = taken[0]!;
+    await this.publishThenAck(this.flushFor(first, undefined, `${this.o.instance}.${first.stream}.${first.seq}-${taken[taken.length - 1]!.seq}.g`), () => {
+      clearInterval(keepAlive);
+      for (const m of taken) m.ack();
+      this.counter('handled_groups').inc();
+      this.handledOk(taken.length, recordsIn);
+    }, (e) => {
+      clearInterval(keepAlive);
+      this.counter('failed').inc();
+      failed(e);
+    });
+  }
+
+  /**
+   * Outputs of a handled input are being published: the input is acked once they are acked, while
+   * the next input is already handled (its outputs go out after these, on the same connection, so
+   * per-subject order holds). Up to MAX_INPUTS_PUBLISHING at a time; waiting for each one's
+   * publish acknowledgement in turn would leave a split idle half of the time.
+   */
+  private async publishThenAck(published: Promise<void>, ok: () => void, failed: (e: unknown) => void | Promise<void>): Promise<void> {
+    const done: Promise<void> = published.then(ok, failed)
+      .catch((e: unknown) => { this.o.log.error({ err: errorMessage(e) }, 'could not settle a handled message'); })
+      .finally(() => { this.outputsInFlight.delete(done); });
+    this.outputsInFlight.add(done);
+    while (this.outputsInFlight.size >= MAX_INPUTS_PUBLISHING) await Promise.race(this.outputsInFlight);
   }
 
   private async onMessage(port: string, msg: TransportMessage): Promise<void> {
@@ -463,16 +525,7 @@ export class ActorHost {
     const { decoded, records } = accepted;
     const c = this.o.consumer;
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, c.ack_wait / 2));
-    this.handling = true;
-    this.plainEmits = 0;
-    try {
-      await this.actor!.handle?.call(this.actor, { input: port, subject: msg.subject, records, seq: msg.seq, stream: msg.stream, deliveryCount: msg.deliveryCount });
-      this.handling = false;
-      await this.flushFor(msg, decoded);
-      msg.ack();
-      this.handledOk(1, records.length);
-    } catch (e) {
-      this.handlerFailed();
+    const failed = async (e: unknown) => {
       // By code, not instanceof: a plugin may bundle its own copy of @pcapflow/core.
       const poison = (e as PcapflowError | undefined)?.code === 'PCAPFLOW_POISON';
       if (poison || msg.deliveryCount >= c.max_deliver) {
@@ -484,9 +537,26 @@ export class ActorHost {
         msg.nak(delay);
         if (++this.consecutiveFailures >= 3) this.restartActor(e);
       }
-    } finally {
-      clearInterval(keepAlive);
+    };
+    this.handling = true;
+    this.plainEmits = 0;
+    try {
+      await this.actor!.handle?.call(this.actor, { input: port, subject: msg.subject, records, seq: msg.seq, stream: msg.stream, deliveryCount: msg.deliveryCount });
+      this.handling = false;
+    } catch (e) {
+      this.handlerFailed();
+      try { await failed(e); } finally { clearInterval(keepAlive); }
+      return;
     }
+    await this.publishThenAck(this.flushFor(msg, decoded), () => {
+      clearInterval(keepAlive);
+      msg.ack();
+      this.handledOk(1, records.length);
+    }, async (e) => {
+      // a record forwarded changed (--check-records), or its outputs could not be published
+      this.counter('failed').inc();
+      try { await failed(e); } finally { clearInterval(keepAlive); }
+    });
   }
 
   /** After inputs were handled, their outputs published and the inputs acked. */
@@ -539,6 +609,8 @@ export class ActorHost {
     this.stopped = true;
     this.abort.abort();
     await Promise.all(this.subs.map((s) => s.stop()));
+    // handled inputs still publishing their outputs: ack them (or hand them back) before going
+    while (this.outputsInFlight.size) await Promise.race(this.outputsInFlight);
     if (this.sourceTask) await this.sourceTask;
     try { await this.flush(); } catch (e) { this.o.log.error({ err: errorMessage(e) }, 'could not publish buffered records on stop'); }
     for (const s of this.services) s.stop();

@@ -95,7 +95,7 @@ function memoOnTwo(template: SubjectTemplate): Render | undefined {
   const tokens = [...template.source.matchAll(TOKEN)];
   if (tokens.length !== 2) return undefined;
   const [keyA, keyB] = tokens.map((t) => tokenKey(t[1]!, t[2]));
-  const memo = new Map<string | number, Map<string | number, string>>();
+  const memo = new Map<string | number | null, Map<string | number | null, string>>();
   let size = 0;
   return (record) => {
     const a = keyA!(record);
@@ -120,18 +120,19 @@ function memoOnTwo(template: SubjectTemplate): Render | undefined {
 }
 
 /** The memo key of one token: the field's value, or its partition; undefined when not memoizable. */
-function tokenKey(field: string, mod: string | undefined): (record: Record<string, unknown>) => string | number | undefined {
+function tokenKey(field: string, mod: string | undefined): (record: Record<string, unknown>) => string | number | null | undefined {
   const read = fieldReader(field.split('.'));
   if (mod === undefined) {
     return (record) => {
       const v = read(record);
-      return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+      // null/undefined (an ACK has no source address) are a key of their own
+      return typeof v === 'string' || typeof v === 'number' ? v : v == null ? null : undefined;
     };
   }
   const n = Number(mod);
   return (record) => {
     const v = read(record);
     // render hashes String(v); strings only, so the key stays cheap to compute and exact
-    return typeof v === 'string' ? partitionOf(v, n) : undefined;
+    return typeof v === 'string' || v == null ? partitionOf(v, n) : undefined;
   };
 }

@@ -153,15 +153,24 @@ export class IncrementalFile {
     if (this.ended || this.reader.failed) return 0;
     const fh = await fsp.open(this.path, 'r');
     let total = 0;
+    const readAt = (pos: number) => {
+      const read = fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos); // fresh: packet views must stay valid
+      read.catch(() => undefined); // (a read ahead that fails while a chunk is decoded is not unhandled: it is awaited next)
+      return read;
+    };
+    // After a full chunk the next one is read while this one is decoded (reads run on libuv's
+    // thread pool; waiting for each in turn left the decoding thread idle).
+    let ahead: ReturnType<typeof readAt> | undefined;
     try {
       for (;;) {
         if (hooks.signal.aborted) break;
-        const buf = Buffer.allocUnsafe(CHUNK_BYTES); // fresh: packet views must stay valid
-        const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, this.offset);
+        const { bytesRead, buffer } = await (ahead ?? readAt(this.offset));
+        ahead = undefined;
         if (bytesRead === 0) break;
         this.offset += bytesRead;
         total += bytesRead;
-        const chunk = buf.subarray(0, bytesRead);
+        if (bytesRead === CHUNK_BYTES) ahead = readAt(this.offset);
+        const chunk = buffer.subarray(0, bytesRead);
         if (hooks.pacer) await this.pushPaced(chunk, proc, hooks, hooks.pacer);
         else {
           this.reader.pushRaw(chunk, (p, b) => {
@@ -173,6 +182,7 @@ export class IncrementalFile {
         if (this.reader.failed) break;
       }
     } finally {
+      if (ahead) await ahead.catch(() => undefined); // (not closed under a read in progress)
       await fh.close();
     }
     return total;

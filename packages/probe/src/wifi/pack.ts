@@ -6,7 +6,9 @@
 // by char cost more than decoding the frame. Strings that repeat (MACs, resolved names, SSIDs,
 // country codes, vendor elements) are cached together with their msgpack bytes. The bytes decode
 // (with the runtime's Unpackr) to exactly the record object: record-pack.test.ts checks it on
-// every frame of the corpus.
+// every frame of the corpus. The runtime releases each record once it has copied its bytes
+// (codec.ts PACKED_RELEASE); a slab whose records were all released is written over again, so
+// a source running in a topology makes no new slabs (each is megabytes of external memory).
 
 import type { WifiFrame } from './decoder';
 import type { MacResolver } from '../oui';
@@ -14,6 +16,8 @@ import { asciiText, subtypeName, type VendorIe } from './record';
 
 export const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
 export const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
+/** `{ released }`, counted up by the runtime once it has copied a record's packed values (core codec.ts: PACKED_RELEASE). */
+export const PACKED_RELEASE: unique symbol = Symbol.for('pcapflow.packedRelease') as never;
 
 /** Optional field groups (`detail:` in the probe config); the basic record has none of them. */
 export const DETAIL_GROUPS = ['resolved', 'ssid_hex', 'vendor_ies'] as const;
@@ -100,10 +104,10 @@ function wNumOrNull(b: Uint8Array, p: number, v: number | null): number {
   return wNum(b, p, v);
 }
 
-/** Bytes that are already msgpack. */
+/** Bytes that are already msgpack (a byte loop beats `set` up to about 16 bytes). */
 function wRaw(b: Uint8Array, p: number, v: Uint8Array): number {
   const n = v.length;
-  if (n < 48) { for (let i = 0; i < n; i++) b[p + i] = v[i]; }
+  if (n < 16) { for (let i = 0; i < n; i++) b[p + i] = v[i]; }
   else b.set(v, p);
   return p + n;
 }
@@ -322,6 +326,15 @@ export class FrameRecordBuilder {
   private capturePacked = packStr('');
   private buf = new Uint8Array(SLAB);
   private pos = 0;
+  /** Records written into `buf`, and how many of them the runtime has released (copied out). */
+  private written = 0;
+  private ticket = { released: 0 };
+  /** Scratch of `write`: pcap fields; address offsets (-1: none) and their AddrCache slots. */
+  private readonly u32 = new Uint32Array(5);
+  private readonly addrOff = new Int32Array(6);
+  private readonly addrMac: Array<string | null> = [null, null, null, null, null, null];
+  private readonly addrRes: Array<string | null> = [null, null, null, null, null, null];
+  private readonly addrResPacked: Uint8Array[] = [NIL, NIL, NIL, NIL, NIL, NIL];
 
   constructor(groups: readonly DetailGroup[], readonly keepRaw: boolean, resolver: MacResolver) {
     this.keys = frameKeys(groups, keepRaw);
@@ -341,7 +354,19 @@ export class FrameRecordBuilder {
     for (let i = 0; i < fr.ssidCount; i++) need += fr.ssidLen[i] * 6 + 16;
     for (let i = 0; i < fr.wpsCount; i++) need += fr.wpsLen[i] * 3 + 8;
     need += fr.vendorCount * 160;
-    if (this.pos + need > this.buf.length) { this.buf = new Uint8Array(Math.max(SLAB, need)); this.pos = 0; }
+    if (this.pos + need > this.buf.length) {
+      // Every record of the slab copied out by the runtime: the slab is free again. A fresh slab
+      // each time is megabytes of external memory, which V8 answers with full collections.
+      if (this.written === this.ticket.released && need <= this.buf.length) { this.pos = 0; this.written = 0; this.ticket.released = 0; }
+      else this.newSlab(Math.max(SLAB, need));
+    }
+  }
+
+  private newSlab(size: number): void {
+    this.buf = new Uint8Array(size);
+    this.pos = 0;
+    this.written = 0;
+    this.ticket = { released: 0 };
   }
 
   /** The record of the decoded frame `fr`, with its packed form. */
@@ -356,8 +381,7 @@ export class FrameRecordBuilder {
         if ((e as Error | undefined)?.name !== 'RangeError') throw e; // (by name: jest runs modules in another realm)
       }
       // Did not fit (names far longer than any real one): again, in a fresh slab twice as big each time.
-      this.buf = new Uint8Array(Math.max(size, this.buf.length * 2));
-      this.pos = 0;
+      this.newSlab(Math.max(size, this.buf.length * 2));
     }
   }
 
@@ -384,9 +408,13 @@ export class FrameRecordBuilder {
     const frag = fr.hasSeq ? fr.frag : null;
 
     let p = start;
-    // (pcap fields are unsigned 32-bit; small values inline, the common case)
-    p = wNum(b, p, ts); p = wUint(b, p, fr.tsSec); p = wUint(b, p, fr.tsNsec); p = wNum(b, p, fr.linktype);
-    p = wUint(b, p, fr.capLen); p = wUint(b, p, fr.origLen);
+    // The pcap fields (unsigned 32-bit) through one wUint call site, as the addresses below
+    // through one slot and one wMac: `write` is far past V8's inlining budget, so each call site
+    // is a real call (as costly as the write) unless it is hot enough to be inlined, as in a loop.
+    const u = this.u32;
+    u[0] = fr.tsSec; u[1] = fr.tsNsec; u[2] = fr.linktype; u[3] = fr.capLen; u[4] = fr.origLen;
+    p = wNum(b, p, ts);
+    for (let k = 0; k < 5; k++) p = wUint(b, p, u[k]);
     b[p++] = fr.malformed ? 0xc3 : 0xc2; b[p++] = fr.truncated ? 0xc3 : 0xc2;
     // the common radio values inline (a call per field costs as much as the write)
     if (channel === null) b[p++] = 0xc0; else if ((channel | 0) === channel && channel >= 0 && channel < 0x40) b[p++] = channel; else p = wNum(b, p, channel);
@@ -412,27 +440,28 @@ export class FrameRecordBuilder {
     if (seq === null) b[p++] = 0xc0; else p = wUint(b, p, seq);
     if (frag === null) b[p++] = 0xc0; else b[p++] = frag; // 4 bits
 
-    // addresses
-    const raO = fr.ra, taO = fr.ta, daO = fr.da, saO = fr.sa, bsO = fr.bssid, stO = fr.staa;
-    const raI = raO >= 0 ? addrs.slot(a, raO) : -1;
-    const taI = taO >= 0 ? addrs.slot(a, taO) : -1;
-    const daI = daO >= 0 ? addrs.slot(a, daO) : -1;
-    const saI = saO >= 0 ? addrs.slot(a, saO) : -1;
-    const bsI = bsO >= 0 ? addrs.slot(a, bsO) : -1;
-    const ra = raI >= 0 ? addrs.macOf(raI) : null;
-    const ta = taI >= 0 ? addrs.macOf(taI) : null;
-    const da = daI >= 0 ? addrs.macOf(daI) : null;
-    const sa = saI >= 0 ? addrs.macOf(saI) : null;
-    const bssid = bsI >= 0 ? addrs.macOf(bsI) : null;
-    const sta = stO >= 0 ? addrs.macOf(addrs.slot(a, stO)) : null;
-    if (raO >= 0) p = wMac(b, p, a, raO); else b[p++] = 0xc0;
-    if (taO >= 0) p = wMac(b, p, a, taO); else b[p++] = 0xc0;
-    if (daO >= 0) p = wMac(b, p, a, daO); else b[p++] = 0xc0;
-    if (saO >= 0) p = wMac(b, p, a, saO); else b[p++] = 0xc0;
-    let saResolved: string | null = null;
-    if (saI >= 0) { saResolved = addrs.resolvedOf(saI, a, saO); p = wRaw(b, p, addrs.resolvedPacked(saI)); } else b[p++] = 0xc0;
-    if (bsO >= 0) p = wMac(b, p, a, bsO); else b[p++] = 0xc0;
-    if (stO >= 0) p = wMac(b, p, a, stO); else b[p++] = 0xc0;
+    // addresses, in key order ra, ta, da, sa, (sa_resolved), bssid, sta; strings read as soon as
+    // an address has its cache slot (a later address of the frame may take the same slot)
+    const ao = this.addrOff, mac = this.addrMac, res = this.addrRes, resP = this.addrResPacked;
+    const resolveAll = this.resolved;
+    ao[0] = fr.ra; ao[1] = fr.ta; ao[2] = fr.da; ao[3] = fr.sa; ao[4] = fr.bssid; ao[5] = fr.staa;
+    for (let k = 0; k < 6; k++) {
+      const o = ao[k];
+      if (o < 0) {
+        mac[k] = null; res[k] = null; resP[k] = NIL;
+        b[p++] = 0xc0;
+        if (k === 3) b[p++] = 0xc0;
+        continue;
+      }
+      const i = addrs.slot(a, o);
+      mac[k] = addrs.macOf(i);
+      p = wMac(b, p, a, o);
+      if (k === 3 || resolveAll) { res[k] = addrs.resolvedOf(i, a, o); resP[k] = addrs.resolvedPacked(i); }
+      if (k === 3) p = wRaw(b, p, resP[3]);
+    }
+    const saO = ao[3];
+    const ra = mac[0], ta = mac[1], da = mac[2], sa = mac[3], bssid = mac[4], sta = mac[5];
+    const saResolved = res[3];
 
     // elements
     const ssidE = fr.ssidCount ? this.ssids.get(a, fr.ssidOff[0], fr.ssidLen[0]) : undefined;
@@ -470,10 +499,10 @@ export class FrameRecordBuilder {
     };
 
     if (this.resolved) {
-      if (raI >= 0) { rec.ra_resolved = addrs.resolvedOf(raI, a, raO); p = wRaw(b, p, addrs.resolvedPacked(raI)); } else { rec.ra_resolved = null; b[p++] = 0xc0; }
-      if (taI >= 0) { rec.ta_resolved = addrs.resolvedOf(taI, a, taO); p = wRaw(b, p, addrs.resolvedPacked(taI)); } else { rec.ta_resolved = null; b[p++] = 0xc0; }
-      if (daI >= 0) { rec.da_resolved = addrs.resolvedOf(daI, a, daO); p = wRaw(b, p, addrs.resolvedPacked(daI)); } else { rec.da_resolved = null; b[p++] = 0xc0; }
-      if (bsI >= 0) { rec.bssid_resolved = addrs.resolvedOf(bsI, a, bsO); p = wRaw(b, p, addrs.resolvedPacked(bsI)); } else { rec.bssid_resolved = null; b[p++] = 0xc0; }
+      rec.ra_resolved = res[0]; p = wRaw(b, p, resP[0]!);
+      rec.ta_resolved = res[1]; p = wRaw(b, p, resP[1]!);
+      rec.da_resolved = res[2]; p = wRaw(b, p, resP[2]!);
+      rec.bssid_resolved = res[4]; p = wRaw(b, p, resP[4]!);
     }
     if (this.ssidHex) {
       rec.ssid_hex = ssidE ? ssidE.hex : null;
@@ -504,7 +533,9 @@ export class FrameRecordBuilder {
     if (p > b.length) return undefined;
     const rs = rec as Record<symbol, unknown>;
     rs[PACKED_KEYS] = this.keys;
-    rs[PACKED_VALUES] = b.subarray(start, p);
+    rs[PACKED_VALUES] = new Uint8Array(b.buffer, start, p - start); // (= b.subarray(start, p), made faster: no species lookup)
+    rs[PACKED_RELEASE] = this.ticket;
+    this.written++;
     // next record 8-byte aligned (cheaper copies of whole records later)
     this.pos = (p + 7) & ~7;
     return rec;

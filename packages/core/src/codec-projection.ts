@@ -1,0 +1,345 @@
+import { Unpackr } from 'msgpackr';
+import { PACKED_KEYS, PACKED_VALUES } from './codec';
+
+/**
+ * Projected decoding of a record batch: only the fields an actor reads are materialised, the
+ * others are skipped over in the bytes. A split that reads `type_subtype` of a 30-field frame
+ * record, or an aggregate that reads five fields, spends most of a full decode building strings
+ * and objects it never looks at (and then collecting them).
+ *
+ * Each projected record carries the message's own encoding of the whole record under
+ * PACKED_KEYS / PACKED_VALUES (see codec.ts), so forwarding, emitting or dead-lettering it
+ * passes on the record exactly as it arrived, with every field.
+ *
+ * Only batches in msgpackr's record form whose records are self-contained are projected: a record's
+ * values may define nested records inline (id 0x7f, as pre-packed sources write them) but may
+ * not refer to a shape defined elsewhere in the message, or they could not be re-sent on their
+ * own. Anything else (plain maps, extensions other than timestamps and big integers, two-byte
+ * record ids, shapes shared between records and nested values) returns undefined, and the caller
+ * decodes the message in full: projection is an optimisation, never a different result.
+ */
+
+const unpackr = new Unpackr({ useRecords: true });
+
+/**
+ * A projected record: its fields are own properties; its whole encoding is reachable under
+ * PACKED_KEYS / PACKED_VALUES through the prototype, so a copy (`{ ...r, x }`, which a handler
+ * builds to emit a new record) never carries the old encoding along and drops its own fields.
+ */
+class ProjectedRecord {
+  readonly #keys: readonly string[];
+  readonly #data: Uint8Array;
+  readonly #start: number;
+  #end = 0;
+  constructor(keys: readonly string[], data: Uint8Array, start: number) { this.#keys = keys; this.#data = data; this.#start = start; }
+  /** Set once the record's values have been walked (a static method: no name a field could shadow). */
+  static finish(r: ProjectedRecord, end: number): void { r.#end = end; }
+  get [PACKED_KEYS](): readonly string[] { return this.#keys; }
+  // a view made when asked for: most records are only read, never sent on
+  get [PACKED_VALUES](): Uint8Array { return this.#data.subarray(this.#start, this.#end); }
+}
+
+/** A record shape of one message: its keys and, per position, the field name to keep (or undefined). */
+interface Shape {
+  keys: readonly string[];
+  /** The walk over a record's values: skip plan[0] values, read the field plan[1], skip plan[2], ... skip the last. */
+  plan: ReadonlyArray<number | string>;
+}
+
+function planOf(keys: readonly string[], wanted: ReadonlySet<string>): Array<number | string> {
+  const plan: Array<number | string> = [];
+  let run = 0;
+  for (const k of keys) {
+    if (wanted.has(k)) { plan.push(run, k); run = 0; } else run++;
+  }
+  plan.push(run);
+  return plan;
+}
+
+/**
+ * Skip n values from p; returns the new position. Scalars of fixed or one-byte length inline
+ * (most of a frame record), the rest through the walker.
+ */
+function skipValues(d: Uint8Array, p: number, n: number, w: Walker): number {
+  for (let i = 0; i < n; i++) {
+    const t = d[p]!;
+    if (t < 0x40 || t >= 0xe0) { p++; continue; }
+    if (t >= 0xa0 && t < 0xc0) { p += 1 + (t & 0x1f); continue; }
+    switch (t) {
+      case 0xc0: case 0xc2: case 0xc3: p++; continue;
+      case 0xcc: case 0xd0: p += 2; continue;
+      case 0xcd: case 0xd1: p += 3; continue;
+      case 0xce: case 0xd2: case 0xca: p += 5; continue;
+      case 0xcb: p += 9; continue;
+      case 0xd9: p += 2 + d[p + 1]!; continue;
+      default: w.pos = p; w.skip(); p = w.pos;
+    }
+  }
+  return p;
+}
+
+/** Thrown internally when the message is outside what projection handles; never escapes. */
+const BAIL = Symbol('bail');
+
+/** Shapes by the bytes of their keys array, per wanted-field set (shapes repeat in every message). */
+class ShapeCache {
+  private readonly byBytes = new Map<string, Shape>();
+  constructor(private readonly wanted: ReadonlySet<string>) {}
+
+  get(data: Uint8Array, start: number, end: number): Shape {
+    const id = latin1(data, start, end);
+    let s = this.byBytes.get(id);
+    if (s === undefined) {
+      const keys = unpackr.unpack(data.subarray(start, end)) as unknown;
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw BAIL;
+      const frozen = Object.freeze(keys.slice() as string[]);
+      s = { keys: frozen, plan: planOf(frozen, this.wanted) };
+      if (this.byBytes.size > 4096) this.byBytes.clear();
+      this.byBytes.set(id, s);
+    }
+    return s;
+  }
+}
+
+// Node's native slice works on any Uint8Array (no Buffer object per string)
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+function latin1(data: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(data, start, end);
+}
+
+/** Walks one message. Positions are offsets into `data`. */
+class Walker {
+  pos = 0;
+  /** nested shapes (key counts) in scope, by id & 0x3f, and where each was defined */
+  private readonly nested: Array<number | undefined> = new Array(64);
+  /** the record being walked started at this offset: a nested shape defined before it is outside it */
+  private recordStart = 0;
+  private readonly definedAt: number[] = new Array(64).fill(-1);
+  /** the value being decoded on its own starts here; a nested shape defined before it is outside it */
+  private floor = 0;
+  private outside = false;
+  /** top-level shapes, by id & 0x3f */
+  readonly top: Array<Shape | undefined> = new Array(64);
+
+  constructor(readonly data: Uint8Array, private readonly view: DataView) {}
+
+  beginRecord(): void { this.recordStart = this.pos; }
+
+  /** Skip one value; throws BAIL for what projection does not handle. */
+  skip(): void {
+    const d = this.data;
+    const t = d[this.pos++]!;
+    if (t < 0x40) return;
+    if (t < 0x80) { this.skipNestedRecord(t & 0x3f); return; }
+    if (t < 0x90) { this.skipN(2 * (t & 0x0f)); return; }
+    if (t < 0xa0) { this.skipN(t & 0x0f); return; }
+    if (t < 0xc0) { this.pos += t & 0x1f; return; }
+    if (t >= 0xe0) return;
+    const v = this.view;
+    switch (t) {
+      case 0xc0: case 0xc2: case 0xc3: return;
+      case 0xc4: this.pos += 1 + d[this.pos]!; return;
+      case 0xc5: this.pos += 2 + v.getUint16(this.pos); return;
+      case 0xc6: this.pos += 4 + v.getUint32(this.pos); return;
+      case 0xc7: this.ext(d[this.pos + 1]!); this.pos += 2 + d[this.pos]!; return;
+      case 0xc8: this.ext(d[this.pos + 2]!); this.pos += 3 + v.getUint16(this.pos); return;
+      case 0xc9: this.ext(d[this.pos + 4]!); this.pos += 5 + v.getUint32(this.pos); return;
+      case 0xca: this.pos += 4; return;
+      case 0xcb: this.pos += 8; return;
+      case 0xcc: case 0xd0: this.pos += 1; return;
+      case 0xcd: case 0xd1: this.pos += 2; return;
+      case 0xce: case 0xd2: this.pos += 4; return;
+      case 0xcf: case 0xd3: this.pos += 8; return;
+      case 0xd4: {
+        const type = d[this.pos]!;
+        if (type === 0x72) {
+          // a nested record defined inline: d4 72 id keys-array, then its values
+          const id = d[this.pos + 1]!;
+          this.pos += 2;
+          const k0 = this.pos;
+          this.skip();
+          const n = this.arrayLength(k0);
+          this.nested[id & 0x3f] = n;
+          this.definedAt[id & 0x3f] = k0;
+          // a nested definition must not clash with the ids a re-sent batch gives its top-level shapes
+          if (id !== 0x7f) throw BAIL;
+          this.skipN(n);
+          return;
+        }
+        this.ext(type);
+        this.pos += 2;
+        return;
+      }
+      case 0xd5: this.ext(d[this.pos]!); this.pos += 3; return;
+      case 0xd6: this.ext(d[this.pos]!); this.pos += 5; return;
+      case 0xd7: this.ext(d[this.pos]!); this.pos += 9; return;
+      case 0xd8: this.ext(d[this.pos]!); this.pos += 17; return;
+      case 0xd9: this.pos += 1 + d[this.pos]!; return;
+      case 0xda: this.pos += 2 + v.getUint16(this.pos); return;
+      case 0xdb: this.pos += 4 + v.getUint32(this.pos); return;
+      case 0xdc: { const n = v.getUint16(this.pos); this.pos += 2; this.skipN(n); return; }
+      case 0xdd: { const n = v.getUint32(this.pos); this.pos += 4; this.skipN(n); return; }
+      case 0xde: { const n = v.getUint16(this.pos); this.pos += 2; this.skipN(2 * n); return; }
+      case 0xdf: { const n = v.getUint32(this.pos); this.pos += 4; this.skipN(2 * n); return; }
+      default: throw BAIL; // 0xc1 (never used)
+    }
+  }
+
+  private skipN(n: number): void { for (let i = 0; i < n; i++) this.skip(); }
+
+  /** Extensions whose payload is all inside their length: timestamps (-1) and msgpackr's big integers (0x42). */
+  private ext(type: number): void {
+    if (type !== 0xff && type !== 0x42) throw BAIL;
+  }
+
+  private skipNestedRecord(id: number): void {
+    const n = this.nested[id];
+    // a reference to a shape defined before this record (or to none: msgpackr then reads an
+    // integer) could not travel on its own
+    if (n === undefined || this.definedAt[id]! < this.recordStart) throw BAIL;
+    if (this.definedAt[id]! < this.floor) this.outside = true;
+    this.skipN(n);
+  }
+
+  private arrayLength(at: number): number {
+    const d = this.data;
+    const t = d[at]!;
+    if (t >= 0x90 && t < 0xa0) return t & 0x0f;
+    if (t === 0xdc) return this.view.getUint16(at + 1);
+    if (t === 0xdd) return this.view.getUint32(at + 1);
+    throw BAIL;
+  }
+
+  /** The value at pos, decoded (then skipped). Common scalars inline; the rest by msgpackr on its own bytes. */
+  value(): unknown {
+    const d = this.data;
+    const at = this.pos;
+    const t = d[at]!;
+    if (t < 0x40) { this.pos++; return t; }
+    if (t >= 0xe0) { this.pos++; return t - 0x100; }
+    if (t >= 0xa0 && t < 0xc0) {
+      const n = t & 0x1f;
+      const s = ascii(d, at + 1, n);
+      if (s !== undefined) { this.pos = at + 1 + n; return s; }
+    } else if (t === 0xd9) {
+      const n = d[at + 1]!;
+      const s = ascii(d, at + 2, n);
+      if (s !== undefined) { this.pos = at + 2 + n; return s; }
+    } else {
+      const v = this.view;
+      switch (t) {
+        case 0xc0: this.pos++; return null;
+        case 0xc2: this.pos++; return false;
+        case 0xc3: this.pos++; return true;
+        case 0xcb: this.pos += 9; return v.getFloat64(at + 1);
+        case 0xcc: this.pos += 2; return d[at + 1]!;
+        case 0xcd: this.pos += 3; return v.getUint16(at + 1);
+        case 0xce: this.pos += 5; return v.getUint32(at + 1);
+        case 0xd0: this.pos += 2; return v.getInt8(at + 1);
+        case 0xd1: this.pos += 3; return v.getInt16(at + 1);
+        case 0xd2: this.pos += 5; return v.getInt32(at + 1);
+      }
+    }
+    // everything else (non-ASCII text, 64-bit integers, float32, bin, arrays, maps, nested
+    // records, timestamps) exactly as msgpackr decodes it: the value is self-contained (skip checks)
+    this.floor = at;
+    this.outside = false;
+    this.skip();
+    this.floor = 0;
+    // it refers to a nested shape defined by an earlier field: msgpackr alone would misread it
+    if (this.outside || this.pos > this.data.length) throw BAIL;
+    return unpackr.unpack(this.data.subarray(at, this.pos));
+  }
+}
+
+/** ASCII text, or undefined when a byte is not ASCII (msgpackr then decodes it, so results stay identical). */
+function ascii(d: Uint8Array, start: number, n: number): string | undefined {
+  if (n > 12) {
+    for (let i = start, end = start + n; i < end; i++) if (d[i]! >= 0x80) return undefined;
+    return latin1(d, start, start + n);
+  }
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const c = d[start + i]!;
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/**
+ * A decoder for one set of wanted fields. `decode` returns the batch's records with only those
+ * fields (absent fields stay absent, as in a full decode), each carrying its full encoding, or
+ * undefined when the message must be decoded in full.
+ */
+export class ProjectedDecoder {
+  private readonly shapes: ShapeCache;
+  readonly fields: readonly string[];
+
+  constructor(fields: Iterable<string>) {
+    // msgpackr renames a __proto__ key; never assign it here
+    const set = new Set([...fields].filter((f) => f !== '__proto__'));
+    this.fields = [...set];
+    this.shapes = new ShapeCache(set);
+  }
+
+  decode(data: Uint8Array): Record<string, unknown>[] | undefined {
+    try {
+      return this.walk(data);
+    } catch {
+      // unexpected or truncated bytes: the full decoder gives the proper result (or error)
+      return undefined;
+    }
+  }
+
+  private walk(data: Uint8Array): Record<string, unknown>[] {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const w = new Walker(data, view);
+    const t = data[0];
+    let count: number;
+    if (t === 0xdd) { count = view.getUint32(1); w.pos = 5; }
+    else if (t === 0xdc) { count = view.getUint16(1); w.pos = 3; }
+    else if (t !== undefined && t >= 0x90 && t < 0xa0) { count = t & 0x0f; w.pos = 1; }
+    else throw BAIL;
+    const out: Record<string, unknown>[] = new Array(count);
+    const top = w.top;
+    for (let r = 0; r < count; r++) {
+      let tok = data[w.pos]!;
+      let shape: Shape | undefined;
+      if (tok === 0xd4 && data[w.pos + 1] === 0x72) {
+        tok = data[w.pos + 2]!;
+        if (tok < 0x40 || tok > 0x7e) throw BAIL;
+        const k0 = w.pos + 3;
+        w.pos = k0;
+        w.skip();
+        if (w.pos > data.length) throw BAIL;
+        shape = this.shapes.get(data, k0, w.pos);
+        top[tok & 0x3f] = shape;
+      } else if (tok >= 0x40 && tok <= 0x7e) {
+        shape = top[tok & 0x3f];
+        if (shape === undefined) throw BAIL;
+        w.pos++;
+      } else throw BAIL;
+      const v0 = w.pos;
+      w.beginRecord();
+      const rec = new ProjectedRecord(shape.keys, data, v0);
+      const fields = rec as unknown as Record<string, unknown>;
+      const plan = shape.plan;
+      const last = plan.length - 1;
+      let p = v0;
+      for (let i = 0; i < last; i += 2) {
+        p = skipValues(data, p, plan[i] as number, w);
+        w.pos = p;
+        fields[plan[i + 1] as string] = w.value();
+        p = w.pos;
+      }
+      p = skipValues(data, p, plan[last] as number, w);
+      if (p > data.length) throw BAIL;
+      w.pos = p;
+      ProjectedRecord.finish(rec, p);
+      out[r] = fields;
+    }
+    if (w.pos !== data.length) throw BAIL;
+    return out;
+  }
+}
