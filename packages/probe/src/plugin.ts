@@ -35,6 +35,9 @@ const directorySource = z.strictObject({
   poll_interval: duration.default(1000).describe('how often the directory is scanned (ms, or "2s")'),
   state_bucket: z.string().regex(/^[A-Za-z0-9_-]+$/).optional()
     .describe('KV bucket remembering per-file progress across restarts (default probe_<instance>)'),
+  pace: z.union([z.literal('full'), z.literal('realtime'), z.number().positive()]).default('full')
+    .describe('"full" = as fast as the pipeline takes it; "realtime" = at capture pace (across files, one clock); a number N = N times capture pace')
+    .meta({ examples: ['full', 'realtime', 10] }),
 }).describe('follow a directory of rotating capture files: each file read once, the newest read as it grows, progress kept in KV');
 
 const liveSource = z.strictObject({

@@ -69,6 +69,7 @@ export interface DirectorySourceConfig {
   follow: boolean;
   poll_interval: number;
   state_bucket?: string;
+  pace?: 'full' | 'realtime' | number;
 }
 
 /** What the KV bucket remembers per file (JSON). */
@@ -99,7 +100,9 @@ export async function runDirectorySource(env: SourceEnv, cfg: DirectorySourceCon
     try { const p = JSON.parse(Buffer.from(e.value).toString('utf8')) as FileProgress; known.set(p.path, p); } catch { /* foreign key: ignore */ }
   }
   const open = new Map<string, Tracked>();
-  const hooks = hooksFor(ctx);
+  // one pacer for the whole directory: rotated files continue the same capture clock
+  const pace = cfg.pace ?? 'full';
+  const hooks = hooksFor(ctx, pace === 'full' ? undefined : new Pacer(pace === 'realtime' ? 1 : pace));
   const save = async (p: FileProgress) => { known.set(p.path, p); await kv.put(progressKey(p.path), Buffer.from(JSON.stringify(p))); };
   const checkpoint = async (t: Tracked, done: boolean) => {
     await ctx.flush(); // records first, then the offset: a crash in between re-emits, never loses
