@@ -5,17 +5,17 @@
 // tshark's file; and kernel drops counted when the capture buffer overflows.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeValue, partitionOf } from '@pcapflow/core';
 import { startNatsServer, startTestPipeline, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
 import { readCapture, type Packet } from '../src';
+import { PKG, wrapperPlugin } from './helpers/wrapper-plugin';
 
 type Rec = Record<string, unknown> & { $subject: string };
 
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
 
 /** Capture needs root or CAP_NET_RAW (bit 13 of the effective set). */
 function hasCapNetRaw(): boolean {
@@ -32,13 +32,6 @@ const pcapInstalled = (() => { try { createRequire(__filename)('pcap'); return t
 const canCapture = (isRoot || hasCapNetRaw()) && pcapInstalled;
 const liveTest = canCapture ? test : test.skip;
 
-/** A local plugin package that re-exports the sources (jest maps @pcapflow/probe to src), so no build is needed. */
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-probe-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/probe', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/probe');\n");
-  return dir;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

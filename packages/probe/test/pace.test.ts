@@ -1,20 +1,13 @@
 // Paced replay: frames are emitted no earlier than their capture time allows (N times capture pace),
 // for a capture file and for a directory of files (one clock across the directory's files).
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestPipeline } from '@pcapflow/core/testkit';
 import { readCapture } from '../src';
 import { corpusPath, requireCorpus } from './helpers/corpus';
+import { wrapperPlugin } from './helpers/wrapper-plugin';
 
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
-/** A local plugin package that re-exports the sources (jest maps @pcapflow/probe to src). */
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-probe-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/probe', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/probe');\n");
-  return dir;
-}
 
 const FILE = 'wifi/aircrack-ng__n-02.cap';
 const FACTOR = 20;

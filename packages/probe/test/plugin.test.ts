@@ -7,18 +7,11 @@ import { decodeValue, partitionOf, type ActorContext, type Counter } from '@pcap
 import { startNatsServer, startTestPipeline, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
 import plugin, { readCapture, decodeWifi, WifiDecoder, WiredDecoder, toWiredRecord } from '../src';
 import { corpusPath, readReferenceLines, requireCorpus } from './helpers/corpus';
+import { PKG, wrapperPlugin } from './helpers/wrapper-plugin';
 
 type Rec = Record<string, unknown> & { $subject: string };
 
-const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
 
-/** A local plugin package that re-exports the sources (jest maps @pcapflow/probe to src), so no build is needed. */
-function wrapperPlugin(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pcapflow-probe-plugin-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@pcapflow/probe', version: PKG.version, main: 'index.js', pcapflow: { plugin: true, runtime: '^0.1.0' } }));
-  writeFileSync(path.join(dir, 'index.js'), "module.exports = require('@pcapflow/probe');\n");
-  return dir;
-}
 
 let nats: NatsServerHandle;
 let pluginDir: string;
