@@ -38,6 +38,13 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   server?.close();
   const h = runtime.health();
   log.info({ actors: Object.fromEntries(h.actors.map((a) => [a.name, a.metrics])) }, 'done');
+  // Everything is stopped and acked. A native handle may still hold the event loop: node_pcap
+  // releases a live session only when the next matching packet arrives, which on a quiet interface
+  // may be never. Exit anyway after a grace period (unref: a clean exit does not wait for it).
+  setTimeout(() => {
+    log.warn('an open handle (e.g. a live capture on a quiet interface) kept the process alive after stopping; exiting');
+    process.exit(process.exitCode ?? EXIT.OK);
+  }, 3000).unref();
   return EXIT.OK;
 }
 
