@@ -274,13 +274,10 @@ function ascii(d: Uint8Array, start: number, n: number): string | undefined {
  */
 export class ProjectedDecoder {
   private readonly shapes: ShapeCache;
-  readonly fields: readonly string[];
 
   constructor(fields: Iterable<string>) {
     // msgpackr renames a __proto__ key; never assign it here
-    const set = new Set([...fields].filter((f) => f !== '__proto__'));
-    this.fields = [...set];
-    this.shapes = new ShapeCache(set);
+    this.shapes = new ShapeCache(new Set([...fields].filter((f) => f !== '__proto__')));
   }
 
   decode(data: Uint8Array): Record<string, unknown>[] | undefined {

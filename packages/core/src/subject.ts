@@ -13,7 +13,8 @@ export interface SubjectTemplate {
   render(record: Record<string, unknown>): string;
 }
 
-const TOKEN = /\{([A-Za-z_][\w.]*)(?:%(\d+))?\}/g;
+/** A template token: {field} or {field%N} (field may be a dotted path). Used with matchAll only. */
+export const TOKEN = /\{([A-Za-z_][\w.]*)(?:%(\d+))?\}/g;
 
 export function compileSubjectTemplate(source: string): SubjectTemplate {
   const parts: Array<string | { path: string[]; mod: number }> = [];

@@ -160,6 +160,11 @@ const KIND_OF: Record<string, number> = {
 
 const AS_RE = /^([\s\S]*?)\s+AS\s+(`(?:[^`]|``)+`|[A-Za-z_$][A-Za-z0-9_$]*)\s*$/i;
 
+/** The expression of a group key written "expr AS name" (the whole text when it has no alias). */
+export function groupKeySource(g: string): string {
+  return AS_RE.exec(g)?.[1] ?? g;
+}
+
 function compileAt(src: string, path: string): CompiledExpr {
   try {
     return compileExpression(src);

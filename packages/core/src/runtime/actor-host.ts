@@ -228,14 +228,9 @@ export class ActorHost {
     if (pb.count === 0) return;
     const data = pb.finish();
     this.packedRecordBytes.set(output, data.length / pb.count);
-    if (this.o.transport.kind !== 'nats') { this.publishData(subject, data); return; } // (the embedded transport keeps the bytes)
-    // nats.js copies a payload into its outbound buffer before sending it: once acked, the
-    // message buffer can take a later batch (as publishData otherwise)
-    const msgId = `${this.o.instance}.${this.o.partition.index}.${this.runId}.${++this.publishCounter}`;
-    const p = this.publishWithRetry(subject, data, msgId)
-      .then(() => pb.release(), (e: unknown) => { this.publishError = e; })
-      .finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
+    // nats.js copies a payload into its outbound buffer before sending it: once acked, the message
+    // buffer can take a later batch. The embedded transport keeps the bytes: never reused there.
+    this.publishData(subject, data, this.o.transport.kind === 'nats' ? () => pb.release() : undefined);
   }
 
   private checkRecord(schema: z.ZodType | undefined, record: unknown, where: string): void {
@@ -250,10 +245,10 @@ export class ActorHost {
     this.publishData(subject, encodeBatch(records));
   }
 
-  private publishData(subject: string, data: Uint8Array): void {
+  private publishData(subject: string, data: Uint8Array, acked?: () => void): void {
     const msgId = `${this.o.instance}.${this.o.partition.index}.${this.runId}.${++this.publishCounter}`;
     const p = this.publishWithRetry(subject, data, msgId)
-      .catch((e) => { this.publishError = e; })
+      .then(acked, (e: unknown) => { this.publishError = e; })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }

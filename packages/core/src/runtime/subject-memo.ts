@@ -1,11 +1,9 @@
-import { partitionOf, type SubjectTemplate } from '../subject';
+import { partitionOf, TOKEN, type SubjectTemplate } from '../subject';
 
 /** Distinct keys remembered per template; past this the memo starts over (high-cardinality subjects). */
 const MAX_MEMO = 8192;
 /** Partition counts up to this get the precomputed-subjects path. */
 const MAX_PRECOMPUTED = 4096;
-/** The token grammar of subject templates (src/subject.ts). */
-const TOKEN = /\{([A-Za-z_][\w.]*)(?:%(\d+))?\}/g;
 
 type Render = (record: Record<string, unknown>) => string;
 

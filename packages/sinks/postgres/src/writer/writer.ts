@@ -324,8 +324,11 @@ export class PostgresWriter {
   private async dropResurrected(version: number): Promise<number> {
     const v = this.spec.versionColumn!;
     const s = this.db();
-    const exists = await s.query('SELECT to_regclass($1) IS NOT NULL AS exists', [this.tombstones]);
-    if (!exists.rows[0]?.exists) return 0;
+    if (!this.tombstonesReady) {
+      // no deletion yet by this writer: the table may still exist (another writer, an earlier run)
+      const exists = await s.query('SELECT to_regclass($1) IS NOT NULL AS exists', [this.tombstones]);
+      if (!exists.rows[0]?.exists) return 0;
+    }
     const on = this.spec.key!.map((k) => `t.${quoteIdent(k)} = d.${quoteIdent(k)}`).join(' AND ');
     const r = await s.query(
       `DELETE FROM ${this.target} AS t USING ${this.tombstones} AS d WHERE ${on} AND t.${quoteIdent(v)} = $1 AND d.${quoteIdent(v)} > $1`,
