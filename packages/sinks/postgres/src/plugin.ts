@@ -67,7 +67,9 @@ export const configSchema = z.strictObject({
     copy_threshold: z.number().int().nonnegative().default(2000)
       .describe('input batches of at least this many rows go through COPY into a temporary table + one INSERT … SELECT (server only; 0 = never)'),
     copy_rows: z.number().int().positive().default(20000).describe('rows per COPY + merge transaction'),
-  }).prefault({}).describe('write tuning. Each input message is written as one batch: make upstream batches big (output `batch:`) for throughput'),
+    group_rows: z.number().int().positive().default(10000)
+      .describe('messages waiting together are written together, up to this many rows per write (a bigger message is still one write)'),
+  }).prefault({}).describe('write tuning. Messages waiting in the mailbox are written as one batch (up to group_rows); upstream batches (output `batch:`) help too'),
   pool: z.strictObject({
     max: z.number().int().positive().default(4).describe('connections in the pool'),
     connection_timeout: duration.default(10_000).describe('give up connecting after this long (the write is then retried)'),
@@ -84,7 +86,8 @@ export type PostgresSinkConfig = z.output<typeof configSchema>;
 const DESCRIPTION = `Writes records to one PostgreSQL table: a table changelog (mode upsert, keyed by \`key\` or the
 record's \`_key\`) or a stream (mode insert). Tables are created and evolved, timestamps typed
 (timestamptz), arrays kept as PostgreSQL arrays. Every input message is written as one batch
-(multi-row VALUES, or COPY + merge for big batches), idempotently: redelivery never duplicates.
+(multi-row VALUES, or COPY + merge for big batches), and messages waiting together are written
+together (up to batch.group_rows rows), idempotently: redelivery never duplicates.
 While the database is unreachable the message is held and retried with backoff; rows the database
 rejects go to the dead-letter subject with the database error. Without \`url\` it writes to an
 embedded PostgreSQL (PGlite) directory, so a demo needs no server.
@@ -123,7 +126,6 @@ export const plugin = definePlugin({
   create(ctx: ActorContext, config: PostgresSinkConfig): Actor {
     const key = config.key ?? (config.mode === 'upsert' ? ['_key'] : undefined);
     const versionColumn = config.mode === 'upsert' && config.version_check !== 'off' ? config.version_column : undefined;
-    const exclude = new Set(config.exclude.filter((f) => !key?.includes(f)));
     const dataDir = config.url ? undefined : path.resolve(config.data_dir);
     // PGlite creates the directory itself but not its parents (./pcapflow-data on a first run).
     if (dataDir) fs.mkdirSync(path.dirname(dataDir), { recursive: true });
@@ -144,6 +146,7 @@ export const plugin = definePlugin({
         timestampFields: config.timestamp_fields,
         idempotencyColumn: config.mode === 'insert' ? config.idempotency_column : undefined,
         versionColumn,
+        exclude: config.exclude,
       },
       valuesBatchRows: config.batch.values_rows,
       copyThreshold: config.batch.copy_threshold,
@@ -196,7 +199,7 @@ export const plugin = definePlugin({
       }
     }
 
-    async function deadLetterRejected(rejected: RejectedRow[], originals: readonly Record<string, unknown>[]): Promise<void> {
+    async function deadLetterRejected(rejected: readonly RejectedRow[], originals: readonly Record<string, unknown>[]): Promise<void> {
       if (!rejected.length) return;
       c.rejected.inc(rejected.length);
       // One dead-letter message per distinct error, so each carries its own database error.
@@ -222,50 +225,105 @@ export const plugin = definePlugin({
     }
 
     /**
-     * A changelog's version: the stream sequence of the message (monotonic per stream, so per key:
-     * a key's changes are published in order). Compared only when version_check says so: sequence
-     * numbers restart when a stream is recreated (and on every run of the embedded transport),
-     * where a first delivery must still overwrite what an earlier stream wrote.
+     * The records of one or more input messages written together: the records in message order,
+     * each one's version (its message's stream sequence) and, in insert mode, its idempotency id.
+     * A changelog's version is monotonic per stream, so per key (a key's changes are published in
+     * order). It is compared only when `guard` says so: sequence numbers restart when a stream is
+     * recreated (and on every run of the embedded transport), where a first delivery must still
+     * overwrite what an earlier stream wrote.
      */
-    function versioning(batch: InputBatch): { version?: number; onlyIfNewer?: boolean } {
-      if (!versionColumn) return {};
-      return { version: batch.seq, onlyIfNewer: config.version_check === 'always' || batch.deliveryCount > 1 };
+    interface Group {
+      records: readonly Record<string, unknown>[];
+      /** Per record; absent when every record has `version` (one message). */
+      versions?: number[];
+      version?: number;
+      ids?: string[];
+      guard: boolean;
     }
 
-    async function writeRecords(batch: InputBatch, records: readonly Record<string, unknown>[], indexes: readonly number[]): Promise<void> {
-      if (!records.length) return;
-      const rows = exclude.size
-        ? records.map((r) => { const o: Record<string, unknown> = {}; for (const k in r) if (!exclude.has(k)) o[k] = r[k]; return o; })
-        : records;
-      const ids = config.mode === 'insert' ? indexes.map((i) => `${batch.stream}:${batch.seq}:${i}`) : undefined;
-      const result = await withOutageRetry(() => writer.write(rows, { ids, ...versioning(batch) }));
+    function group(batches: readonly InputBatch[]): Group {
+      const guard = !!versionColumn && (config.version_check === 'always' || batches.some((b) => b.deliveryCount > 1));
+      const idsFor = (b: InputBatch, out: string[]) => { for (let i = 0; i < b.records.length; i++) out.push(`${b.stream}:${b.seq}:${i}`); };
+      if (batches.length === 1) {
+        const b = batches[0];
+        const ids = config.mode === 'insert' ? [] : undefined;
+        if (ids) idsFor(b, ids);
+        return { records: b.records, version: versionColumn ? b.seq : undefined, ids, guard };
+      }
+      const records: Record<string, unknown>[] = [];
+      const versions: number[] | undefined = versionColumn ? [] : undefined;
+      const ids: string[] | undefined = config.mode === 'insert' ? [] : undefined;
+      for (const b of batches) {
+        for (const r of b.records) records.push(r);
+        if (versions) for (let i = 0; i < b.records.length; i++) versions.push(b.seq);
+        if (ids) idsFor(b, ids);
+      }
+      return { records, versions, ids, guard };
+    }
+
+    /** Records [from, to) of a group, written by one write(). */
+    async function writeRecords(g: Group, from: number, to: number): Promise<void> {
+      if (to <= from) return;
+      const whole = from === 0 && to === g.records.length;
+      const part = <T>(a: readonly T[] | undefined) => (a && !whole ? a.slice(from, to) : a);
+      const records = part(g.records)!;
+      const result = await withOutageRetry(() => writer.write(records, {
+        ids: part(g.ids), version: g.version, versions: part(g.versions), onlyIfNewer: g.guard,
+      }));
       tally(result);
       await deadLetterRejected(result.rejected, records);
     }
 
-    async function deleteKeys(batch: InputBatch, records: readonly Record<string, unknown>[], indexes: readonly number[]): Promise<void> {
-      if (!key) return;
-      const r = await withOutageRetry(() => writer.deleteKeys(records, versioning(batch)));
+    /** Deletions [from, to) of a group, in order. */
+    async function deleteKeys(g: Group, from: number, to: number): Promise<void> {
+      if (!key || to <= from) return;
+      const records = g.records.slice(from, to);
+      const r = await withOutageRetry(() => writer.deleteKeys(records, {
+        version: g.version, versions: g.versions?.slice(from, to), onlyIfNewer: g.guard,
+      }));
       c.deletes.inc(r.deleted);
-      await deadLetterRejected(r.rejected.map((x) => ({ ...x, index: indexes[x.index] })), batch.records);
+      await deadLetterRejected(r.rejected, records);
     }
 
-    async function handle(batch: InputBatch): Promise<void> {
-      const records = batch.records;
+    async function write(batches: readonly InputBatch[]): Promise<void> {
+      const g = group(batches);
+      const records = g.records;
       if (config.mode === 'insert' || !records.some(isDeletion)) {
-        await writeRecords(batch, records, records.map((_, i) => i));
+        await writeRecords(g, 0, records.length);
         return;
       }
       // A changelog with deletions: keep the order of upserts and deletes per key by writing runs.
-      let run: Record<string, unknown>[] = [];
-      let runIdx: number[] = [];
-      const flush = async () => { await writeRecords(batch, run, runIdx); run = []; runIdx = []; };
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i];
-        if (isDeletion(r)) { await flush(); await deleteKeys(batch, [r], [i]); }
-        else { run.push(r); runIdx.push(i); }
+      let start = 0;
+      while (start < records.length) {
+        const deletion = isDeletion(records[start]);
+        let end = start + 1;
+        while (end < records.length && isDeletion(records[end]) === deletion) end++;
+        await (deletion ? deleteKeys(g, start, end) : writeRecords(g, start, end));
+        start = end;
       }
-      await flush();
+    }
+
+    /** Messages waiting together, written together: consecutive runs of at most group_rows rows. */
+    async function writeMany(batches: readonly InputBatch[]): Promise<void> {
+      const limit = config.batch.group_rows;
+      let from = 0;
+      while (from < batches.length) {
+        let rows = batches[from].records.length;
+        let to = from + 1;
+        while (to < batches.length && rows + batches[to].records.length <= limit) rows += batches[to++].records.length;
+        await write(batches.slice(from, to));
+        from = to;
+      }
+    }
+
+    /** Handlers run one after another (several subscriptions may deliver at once): order per key holds. */
+    function serialized(fn: () => Promise<void>): Promise<void> {
+      const run = chain.then(fn);
+      chain = run.catch(() => undefined);
+      return run.catch((e: unknown) => {
+        if (!isRetryable(e)) fatal = errorMessage(e);
+        throw e;
+      });
     }
 
     return {
@@ -274,12 +332,12 @@ export const plugin = definePlugin({
         await writer.open();
       },
       handle(batch: InputBatch): Promise<void> {
-        const run = chain.then(() => handle(batch));
-        chain = run.catch(() => undefined);
-        return run.catch((e: unknown) => {
-          if (!isRetryable(e)) fatal = errorMessage(e);
-          throw e;
-        });
+        return serialized(() => write([batch]));
+      },
+      handleMany(batches: InputBatch[]): Promise<void> {
+        // The runtime groups first deliveries only; a redelivery (guarded, alone) is kept apart regardless.
+        if (batches.some((b) => b.deliveryCount > 1)) return serialized(async () => { for (const b of batches) await write([b]); });
+        return serialized(() => writeMany(batches));
       },
       async stop() {
         await chain;

@@ -317,6 +317,48 @@ export function writerCases(connection: () => Partial<PostgresWriterOptions>): v
     expect(await w.query('SELECT mac FROM versioned ORDER BY mac')).toEqual([{ mac: 'legacy' }]);
   });
 
+  it('per-record versions (records of several messages in one write): the highest version of a key wins; deletions and the resurrection check use each record\'s', async () => {
+    const w = writer({ table: 'per_record', versionColumn: '_v' });
+    const r = await w.write([
+      { mac: 'm1', frames: 1, vendor: 'A' },
+      { mac: 'm2', frames: 1 },
+      { mac: 'm1', frames: 2 },
+      { mac: 'm2', frames: 9, vendor: 'old' }, // older than m2's first record: only fills what the newer lacks
+    ], { versions: [5, 7, 6, 3] });
+    expect(r).toMatchObject({ written: 4, merged: 2, stale: 0, rejected: [] });
+    const rows = () => w.query('SELECT mac, frames, vendor, _v FROM per_record ORDER BY mac');
+    expect(await rows()).toEqual([
+      { mac: 'm1', frames: 2, vendor: 'A', _v: 6 },
+      { mac: 'm2', frames: 1, vendor: 'old', _v: 7 },
+    ]);
+    // m1 holds 6 > 5: kept; m2 holds 7 <= 8: deleted (tombstone 8)
+    const d = await w.deleteKeys([{ mac: 'm1' }, { mac: 'm2' }], { versions: [5, 8], onlyIfNewer: true });
+    expect(d).toEqual({ deleted: 1, rejected: [] });
+    // an older (7) guarded change of m2 would bring it back: it is dropped again; m3 stays
+    const r2 = await w.write([{ mac: 'm2', frames: 3 }, { mac: 'm3', frames: 1 }], { versions: [7, 7], onlyIfNewer: true });
+    expect(r2.stale).toBe(1);
+    expect(await rows()).toEqual([
+      { mac: 'm1', frames: 2, vendor: 'A', _v: 6 },
+      { mac: 'm3', frames: 1, vendor: null, _v: 7 },
+    ]);
+    await expect(w.write([{ mac: 'm4' }], { versions: [1, 2] })).rejects.toThrow(/2 versions for 1 records/);
+  });
+
+  it('exclude: those fields are never written (key columns always are); the caller\'s records are left as they were', async () => {
+    const w = writer({ table: 'excluded', exclude: ['_table', 'mac', 'secret', '_v'], versionColumn: '_v' });
+    const records = [
+      { mac: 'm1', n: 1, _table: 'x', secret: 's', _v: 99, gone: undefined },
+      { mac: 'm1', n: 2, _table: 'x' },
+      { mac: 'm2', n: 3, secret: 't' },
+    ];
+    const before = structuredClone(records);
+    const r = await w.write(records, { versions: [1, 2, 2] });
+    expect(r).toMatchObject({ written: 3, merged: 1, rejected: [] });
+    expect(records).toStrictEqual(before);
+    expect(await columnTypes(w, 'excluded')).toEqual({ mac: 'text', n: 'bigint', _v: 'bigint' });
+    expect(await w.query('SELECT mac, n, _v FROM excluded ORDER BY mac')).toEqual([{ mac: 'm1', n: 2, _v: 2 }, { mac: 'm2', n: 3, _v: 2 }]);
+  });
+
   it('version column: an older change redelivered after a newer deletion does not bring the row back', async () => {
     const w = writer({ table: 'tomb', versionColumn: '_pcapflow_version' });
     // Change A (version 5) written, its ack lost; deletion D (version 6) applied; A redelivered.

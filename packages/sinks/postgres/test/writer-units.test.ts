@@ -1,7 +1,7 @@
 import { PcapflowError } from '@pcapflow/core';
 import { loadPg, resolvePglite, pgSslConfig } from '../src/writer/backend';
 import { classifyError } from '../src/writer/errors';
-import { copyEscape, encodeValue, inferType, kindOfType, mergeTypes, quoteIdent, ValueError } from '../src/writer/sql';
+import { copyEscape, encodeValue, epochMsText, inferType, kindOfType, mergeTypes, quoteIdent, ValueError } from '../src/writer/sql';
 import { PostgresWriter } from '../src/writer';
 
 describe('sql helpers', () => {
@@ -11,6 +11,20 @@ describe('sql helpers', () => {
     expect(quoteIdent('Robert"); DROP TABLE x; --')).toBe('"Robert""); DROP TABLE x; --"');
     expect(() => quoteIdent('a\u0000b')).toThrow('contains a NUL character');
     expect(() => quoteIdent('é'.repeat(32))).toThrow('longer than 63 bytes'); // 64 bytes in UTF-8
+  });
+
+  it('formats epoch milliseconds exactly as Date#toISOString (cached date part, any day, edges, fallbacks)', () => {
+    const fixed = [0, 1, 999, 59_999, 86_399_999, 86_400_000, 951_782_400_000, 1_700_000_000_000, 253_402_300_799_999];
+    // a deterministic spread over 1970..9999, visiting days in an order that defeats the cache
+    const spread = Array.from({ length: 5000 }, (_, i) => ((i * 2_654_435_761) % 253_402_300_800) * 1000 + (i % 1000));
+    // capture timestamps carry microseconds: the fraction of a millisecond is cut off, as Date does
+    const fractions = Array.from({ length: 1000 }, (_, i) => 1_700_000_000_000 + i * 37.001 + 0.999);
+    for (const ms of [...fixed, ...spread, ...fractions, 0.5, 86_399_999.9999]) expect([ms, epochMsText(ms)]).toEqual([ms, new Date(ms).toISOString()]);
+    // outside the fast range: what Date does (six-digit years, before 1970, fractions truncated)
+    for (const ms of [253_402_300_800_000, -1, -62_198_755_200_000, 1.7, 8.64e15]) expect(epochMsText(ms)).toBe(new Date(ms).toISOString());
+    expect(() => epochMsText(8.64e15 + 1)).toThrow(ValueError);
+    expect(() => epochMsText(Number.NaN)).toThrow(ValueError);
+    expect(encodeValue(1_700_000_000_123n, kindOfType('timestamptz'))).toBe('2023-11-14T22:13:20.123Z');
   });
 
   it('infers column types', () => {

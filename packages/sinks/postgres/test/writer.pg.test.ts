@@ -2,6 +2,7 @@ import { PcapflowError, RetryableError } from '@pcapflow/core';
 import { startPostgres, type PostgresServer } from '../../../../tools/test-servers/src/postgres';
 import { freePort } from '../../../../tools/test-servers/src/free-port';
 import { PostgresWriter } from '../src/writer';
+import { actorCases } from './actor-cases';
 import { writerCases } from './writer-cases';
 
 // The server backend against a real PostgreSQL 15 started for this suite (never a mock).
@@ -15,6 +16,10 @@ describe('PostgresWriter on PostgreSQL (node-postgres)', () => {
   });
 
   writerCases(() => ({ url: pg.url }));
+
+  describe('the sink actor (handle, handleMany)', () => {
+    actorCases(() => ({ url: pg.url }));
+  });
 
   describe('COPY + merge path', () => {
     it('upserts, de-duplicates and isolates bad rows like the VALUES path', async () => {

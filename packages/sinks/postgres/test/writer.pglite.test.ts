@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PostgresWriter } from '../src/writer';
+import { actorCases } from './actor-cases';
 import { writerCases } from './writer-cases';
 
 // The embedded backend: PGlite with a data directory in a temp dir (what the demo uses).
@@ -20,6 +21,10 @@ describe('PostgresWriter on PGlite', () => {
   });
 
   writerCases(() => ({ dataDir }));
+
+  describe('the sink actor (handle, handleMany)', () => {
+    actorCases(() => ({ data_dir: dataDir }));
+  });
 
   it('persists in the data directory across close and reopen', async () => {
     const w = new PostgresWriter({ dataDir, table: { table: 'persist', key: ['k'], mode: 'upsert', createTable: true, evolve: true } });

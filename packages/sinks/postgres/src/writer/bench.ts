@@ -14,6 +14,8 @@ export interface BenchResult {
   rows: number;
   ms: number;
   rowsPerSec: number;
+  /** CPU time of this process per row (µs): the writer's own cost; with PGlite, its worker's too. */
+  cpuUsPerRow: number;
 }
 
 function record(i: number, round: number): Record<string, unknown> {
@@ -48,12 +50,17 @@ async function measure(
     const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < total; i += batch) batches.push(Array.from({ length: Math.min(batch, total - i) }, (_, j) => record(i + j, 1)));
     const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < batches.length; i++) {
       const r = await w.write(batches[i], opts(i, batches[i].length));
       if (r.rejected.length) throw new Error(`bench rows rejected: ${r.rejected[0].error}`);
     }
+    const cpu = process.cpuUsage(cpu0);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    return { name, rows: total, ms: Math.round(ms), rowsPerSec: Math.round((total / ms) * 1000) };
+    return {
+      name, rows: total, ms: Math.round(ms), rowsPerSec: Math.round((total / ms) * 1000),
+      cpuUsPerRow: Math.round(((cpu.user + cpu.system) / total) * 100) / 100,
+    };
   } finally {
     await w.close();
   }
@@ -79,6 +86,12 @@ export async function runBench(base: Omit<PostgresWriterOptions, 'table'>, scale
   if (server) {
     out.push(await measure('5000-row COPY upsert, guarded', base, 'bench_guard_copy', Math.round(100000 * scale), 5000, { copyThreshold: 1 }, { ...versioned, options: guarded }));
   }
+  // A changelog spread over partition subjects: 60-row messages, one write each (a message alone),
+  // or messages waiting together written together (handleMany: per-row versions, ≤ 9960 rows).
+  const perMessage = (i: number) => ({ version: i + 1 });
+  const grouped = (i: number, n: number) => ({ versions: Array.from({ length: n }, (_, j) => i * 166 + Math.floor(j / 60) + 1) });
+  out.push(await measure('60-row messages, one write each', base, 'bench_msg60', Math.round(60000 * scale), 60, {}, { ...versioned, options: perMessage }));
+  out.push(await measure('60-row messages grouped (≤9960)', base, 'bench_grouped', Math.round(60000 * scale), 9960, {}, { ...versioned, options: grouped }));
   // The plugin's stream path: idempotent inserts, one id per record.
   const insert = { spec: { mode: 'insert' as const, key: undefined, idempotencyColumn: '_pcapflow_id' } };
   const ids = (i: number, n: number) => ({ ids: Array.from({ length: n }, (_, j) => `bench:${i}:${j}`) });
@@ -93,7 +106,7 @@ if (require.main === module) {
   const url = process.argv[2];
   runBench(url ? { url } : {})
     .then((rs) => {
-      for (const r of rs) console.log(`${r.name.padEnd(32)} ${String(r.rowsPerSec).padStart(8)} rows/s  (${r.rows} rows, ${r.ms} ms)`);
+      for (const r of rs) console.log(`${r.name.padEnd(32)} ${String(r.rowsPerSec).padStart(8)} rows/s  ${r.cpuUsPerRow.toFixed(1).padStart(6)} µs CPU/row  (${r.rows} rows, ${r.ms} ms)`);
     })
     .catch((e: unknown) => {
       console.error(e);

@@ -144,17 +144,51 @@ function jsonText(value: unknown): string {
   });
 }
 
+const DAY_MS = 86_400_000;
+/** Year 10000: from here on toISOString writes six-digit years. */
+const ISO_FOUR_DIGIT_YEAR_END = 253_402_300_800_000;
+let isoDay = NaN;
+let isoDayPrefix = '';
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/**
+ * `new Date(ms).toISOString()` for epoch milliseconds from 1970 to 9999 (a fraction is cut off,
+ * as Date does), several times faster: a batch's timestamps mostly fall on a few days, so the
+ * date part is cached and only the time of day is formatted.
+ */
+export function epochMsText(value: number): string {
+  if (!(value >= 0 && value < ISO_FOUR_DIGIT_YEAR_END)) {
+    const d = new Date(value);
+    if (Number.isNaN(d.getTime())) throw new ValueError(`timestamp ${String(value)} is out of range`);
+    return d.toISOString();
+  }
+  const ms = Math.floor(value);
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== isoDay) {
+    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    isoDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const frac = rest - sec * 1000;
+  return `${isoDayPrefix}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
+
 function timeText(value: unknown): string {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new ValueError('invalid Date');
     return value.toISOString();
   }
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    // Epoch milliseconds (what Date.now() and the capture decoders produce).
-    const d = new Date(Number(value));
-    if (Number.isNaN(d.getTime())) throw new ValueError(`timestamp ${String(value)} is out of range`);
-    return d.toISOString();
-  }
+  // Epoch milliseconds (what Date.now() and the capture decoders produce).
+  if (typeof value === 'number') return epochMsText(value);
+  if (typeof value === 'bigint') return epochMsText(Number(value));
   if (typeof value === 'string') return value;
   throw new ValueError(`cannot store a ${typeof value} as a timestamp`);
 }
@@ -189,13 +223,15 @@ function scalarText(value: unknown, base: BaseKind): string {
   }
 }
 
+const NEEDS_ARRAY_ESCAPE = /["\\]/;
+
 /** PostgreSQL array literal; every element quoted so no element needs type-specific escaping. */
 function arrayText(value: unknown[], base: BaseKind): string {
   const parts = value.map((el) => {
     if (el === null || el === undefined) return 'NULL';
     if (Array.isArray(el)) return arrayText(el, base);
     const s = scalarText(el, base);
-    return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+    return '"' + (NEEDS_ARRAY_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : s) + '"';
   });
   return '{' + parts.join(',') + '}';
 }

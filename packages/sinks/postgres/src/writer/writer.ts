@@ -35,6 +35,8 @@ export interface TableSpec {
    * higher version alone, so a redelivered older change never overwrites a newer one.
    */
   versionColumn?: string;
+  /** Record fields never written (key columns excepted). */
+  exclude?: readonly string[];
 }
 
 export interface WriteOptions {
@@ -42,7 +44,13 @@ export interface WriteOptions {
   ids?: readonly (string | undefined)[];
   /** Upsert mode with versionColumn: the version of every record of this call. */
   version?: number;
-  /** With version: skip rows whose stored version is higher (counted in `stale`). */
+  /**
+   * Upsert mode with versionColumn: one version per record (records of several input messages
+   * written together), instead of `version`. Of several records with one key, the highest
+   * version wins.
+   */
+  versions?: readonly number[];
+  /** With version(s): skip rows whose stored version is higher (counted in `stale`). */
   onlyIfNewer?: boolean;
 }
 
@@ -99,10 +107,21 @@ interface Column {
   kind: ColumnKind;
 }
 
-/** One row to write: the (merged) record and the input indexes it stands for. */
+/**
+ * One row to write: the record and the input indexes it stands for. The record is the caller's
+ * own object (never changed: no copy per row) unless records were merged into a copy. A field is
+ * present when it is an own property whose value is not undefined and not an excluded field; the
+ * version and the idempotency id are kept beside it and win over a field of the same name.
+ */
 interface Pending {
   indexes: number[];
-  record: Record<string, unknown>;
+  record: Readonly<Record<string, unknown>>;
+  /** The row's version (upsert mode with a version column). */
+  version?: number;
+  /** The row's idempotency id (insert mode with an idempotency column). */
+  id?: string;
+  /** `record` is a merge copy of ours (null prototype), not a caller's record. */
+  copied?: boolean;
 }
 
 interface Encoded extends Pending {
@@ -143,6 +162,25 @@ function redact(url: string | undefined): string {
   }
 }
 
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+
+/**
+ * A field of a pending row: its version and id win over record fields of the same name (an
+ * excluded name still gets them: they are not record fields). Other excluded fields never reach
+ * here (encode leaves their columns out).
+ */
+function fieldValue(p: Pending, name: string, idColumn: string | undefined, versionColumn: string | undefined, exclude?: ReadonlySet<string>): unknown {
+  if (name === versionColumn) {
+    if (p.version !== undefined) return p.version;
+    if (exclude?.has(name)) return undefined;
+  } else if (name === idColumn) {
+    if (p.id !== undefined) return p.id;
+    if (exclude?.has(name)) return undefined;
+  }
+  return hasOwn(p.record, name) ? p.record[name] : undefined;
+}
+
 function keyPart(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && v !== null) return JSON.stringify(v);
@@ -171,7 +209,10 @@ export class PostgresWriter {
   private readonly warned = new Set<string>();
   /** Field names already checked as identifiers (the same few names repeat in every batch). */
   private readonly goodNames = new Set<string>();
+  private readonly exclude?: ReadonlySet<string>;
   private tail: Promise<unknown> = Promise.resolve();
+  /** INSERT … VALUES texts by columns, row count and guard (see valuesSql). */
+  private readonly valuesSqlCache = new Map<string, string>();
   /** Counters for health/metrics: statements by path, rows, transparent reconnects. */
   readonly stats = { valuesStatements: 0, copyMerges: 0, rowsWritten: 0, rowsRejected: 0, reconnects: 0 };
 
@@ -198,6 +239,9 @@ export class PostgresWriter {
     }
     this.opts = options;
     this.spec = spec;
+    const keyCols = new Set(spec.key ?? []);
+    const exclude = (spec.exclude ?? []).filter((f) => !keyCols.has(f));
+    if (exclude.length) this.exclude = new Set(exclude);
     this.target = qualifiedName(spec.table, spec.schema);
     this.tombstones = qualifiedName(`${spec.table}${TOMBSTONE_SUFFIX}`, spec.schema);
     this.conflictCols =
@@ -255,7 +299,9 @@ export class PostgresWriter {
    * or part of the batch may be written: writes are idempotent, so redeliver the whole batch) and
    * PcapflowError for configuration/schema problems.
    *
-   * `options`: idempotency ids (insert mode), the records' version and whether to keep newer rows (upsert mode).
+   * `options`: idempotency ids (insert mode), the records' version (one for all, or one per record
+   * when records of several messages are written together) and whether to keep newer rows (upsert mode).
+   * The records are never changed (nor copied, unless records of one key are merged).
    */
   write(records: readonly Record<string, unknown>[], options: WriteOptions = {}): Promise<WriteResult> {
     return this.serialized(() => this.writeNow(records, options));
@@ -281,37 +327,46 @@ export class PostgresWriter {
     const reject = (p: Pending, error: string, code?: string) => {
       for (const index of p.indexes) result.rejected.push({ index, record: records[index], error, code });
     };
-    const guard = !!(options.onlyIfNewer && options.version !== undefined && this.spec.versionColumn);
-    const pending = this.prepare(records, options, result, reject);
-    if (pending.length === 0) {
+    if (options.versions && options.versions.length !== records.length) {
+      throw new PcapflowError('PCAPFLOW_SINK', `write to ${this.target}: ${options.versions.length} versions for ${records.length} records`);
+    }
+    const versioned = options.version !== undefined || options.versions !== undefined;
+    const guard = !!(options.onlyIfNewer && versioned && this.spec.versionColumn);
+    const { passes, fieldsAreColumnsOf } = this.prepare(records, options, guard, result, reject);
+    const all = passes.length === 1 ? passes[0] : passes.flat();
+    if (all.length === 0) {
       this.stats.rowsRejected += result.rejected.length;
       return result;
     }
 
     try {
-      await this.withRetry(() => this.ensureSchema(pending));
+      await this.withRetry(() => this.ensureSchema(all, fieldsAreColumnsOf));
     } catch (e) {
       if (!(e instanceof SchemaChanged)) throw e;
       // Someone changed the table while we altered it: read it again, once.
       this.columns = undefined;
       try {
-        await this.withRetry(() => this.ensureSchema(pending));
+        await this.withRetry(() => this.ensureSchema(all));
       } catch (e2) {
         if (e2 instanceof SchemaChanged) throw new PcapflowError('PCAPFLOW_SINK', `preparing ${this.target}: ${e2.message}`, { cause: e2.cause });
         throw e2;
       }
     }
-    const shapes = this.encode(pending, reject);
 
     const useCopy = this.db().kind === 'pg' && (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD) > 0;
-    for (const shape of shapes) {
-      const copy = useCopy && shape.rows.length >= (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD);
-      const size = copy ? this.opts.copyBatchRows ?? DEFAULT_COPY_ROWS : this.valuesRows(shape.columns.length);
-      for (let i = 0; i < shape.rows.length; i += size) {
-        await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, guard, result, reject);
+    for (const pending of passes) {
+      for (const shape of this.encode(pending, reject)) {
+        const copy = useCopy && shape.rows.length >= (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD);
+        const size = copy ? this.opts.copyBatchRows ?? DEFAULT_COPY_ROWS : this.valuesRows(shape.columns.length);
+        for (let i = 0; i < shape.rows.length; i += size) {
+          await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, guard, result, reject);
+        }
       }
     }
-    if (guard) result.stale += await this.withRetry(() => this.dropResurrected(options.version!));
+    if (guard) {
+      const written = options.versions ? [...new Set(all.map((p) => p.version!))] : [options.version!];
+      result.stale += await this.withRetry(() => this.dropResurrected(written));
+    }
     this.stats.rowsWritten += result.written;
     this.stats.rowsRejected += result.rejected.length;
     return result;
@@ -321,7 +376,7 @@ export class PostgresWriter {
    * A guarded (older, redelivered) change of a key deleted by a newer change finds no row to lose
    * against and inserts it again: delete what this write (rows of its version) brought back.
    */
-  private async dropResurrected(version: number): Promise<number> {
+  private async dropResurrected(versions: readonly number[]): Promise<number> {
     const v = this.spec.versionColumn!;
     const s = this.db();
     if (!this.tombstonesReady) {
@@ -331,8 +386,8 @@ export class PostgresWriter {
     }
     const on = this.spec.key!.map((k) => `t.${quoteIdent(k)} = d.${quoteIdent(k)}`).join(' AND ');
     const r = await s.query(
-      `DELETE FROM ${this.target} AS t USING ${this.tombstones} AS d WHERE ${on} AND t.${quoteIdent(v)} = $1 AND d.${quoteIdent(v)} > $1`,
-      [String(version)],
+      `DELETE FROM ${this.target} AS t USING ${this.tombstones} AS d WHERE ${on} AND t.${quoteIdent(v)} = ANY($1::bigint[]) AND d.${quoteIdent(v)} > t.${quoteIdent(v)}`,
+      [`{${versions.join(',')}}`],
     );
     return r.rowCount;
   }
@@ -359,60 +414,120 @@ export class PostgresWriter {
     return Math.max(1, Math.min(this.opts.valuesBatchRows ?? DEFAULT_VALUES_ROWS, Math.floor(MAX_PARAMS / Math.max(1, ncols))));
   }
 
-  /** Validate field names and keys, attach ids, merge rows with the same key (last wins). */
+  /**
+   * Validate field names and keys, attach ids and versions, merge rows with the same key (the
+   * newest wins). Returns passes, written one after the other: one, unless a guarded merge would
+   * carry an older record's field under a newer version (a row holding a version between the two
+   * would then get that older field): that record starts a later pass instead, as if written alone.
+   */
   private prepare(
     records: readonly Record<string, unknown>[],
-    { ids, version }: WriteOptions,
+    { ids, version, versions }: WriteOptions,
+    guard: boolean,
     result: WriteResult,
     reject: (p: Pending, error: string, code?: string) => void,
-  ): Pending[] {
+  ): { passes: Pending[][]; fieldsAreColumnsOf?: Map<string, Column> } {
     const spec = this.spec;
-    const byKey = new Map<string, Pending>();
-    const out: Pending[] = [];
-    records.forEach((input, index) => {
-      // Null prototype: a field named "__proto__" or "constructor" is just a column.
-      let record: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      try {
-        for (const k of Object.keys(input)) {
-          const v = input[k];
-          if (v === undefined) continue;
-          if (!this.goodNames.has(k)) {
-            checkIdentifier(k);
-            if (this.goodNames.size < 10000) this.goodNames.add(k);
-          }
-          record[k] = v;
+    const exclude = this.exclude;
+    // Fields that are columns need no identifier check nor type inference (ensureSchema skips its scan).
+    const columns = this.columns;
+    let allColumns = columns !== undefined;
+    const idColumn = spec.idempotencyColumn;
+    const versionColumn = spec.versionColumn;
+    const conflictCols = this.conflictCols;
+    const upsert = spec.mode === 'upsert';
+    const byKey = new Map<string, { p: Pending; pass: number }>();
+    const passes: Pending[][] = [[]];
+    const goodNames = this.goodNames;
+    next: for (let index = 0; index < records.length; index++) {
+      const record = records[index];
+      for (const k in record) {
+        if (columns?.has(k)) continue;
+        if (!hasOwn(record, k) || record[k] === undefined || exclude?.has(k)) continue;
+        allColumns = false;
+        if (goodNames.has(k)) continue;
+        try {
+          checkIdentifier(k);
+        } catch (e) {
+          reject({ indexes: [index], record }, (e as Error).message);
+          continue next;
         }
-      } catch (e) {
-        reject({ indexes: [index], record: input }, (e as Error).message);
-        return;
+        if (goodNames.size < 10000) goodNames.add(k);
       }
-      const id = ids?.[index];
-      if (spec.idempotencyColumn && id !== undefined) record = { ...record, [spec.idempotencyColumn]: id };
-      if (spec.versionColumn && version !== undefined) record[spec.versionColumn] = version;
-      const missing = this.conflictCols.find((c) => record[c] === null || record[c] === undefined);
-      if (missing !== undefined) {
-        reject({ indexes: [index], record: input }, `${missing === spec.idempotencyColumn ? 'idempotency' : 'key'} column "${missing}" is null or missing`);
-        return;
+      const id = idColumn ? ids?.[index] : undefined;
+      const rowVersion = versionColumn ? (versions ? versions[index] : version) : undefined;
+      const p: Pending = { indexes: [index], record, version: rowVersion, id };
+      if (conflictCols.length === 0) {
+        passes[0].push(p);
+        continue;
       }
-      if (this.conflictCols.length === 0) {
-        out.push({ indexes: [index], record });
-        return;
+      let k: string;
+      const keyValue = fieldValue(p, conflictCols[0], idColumn, versionColumn, exclude);
+      if (conflictCols.length === 1 && keyValue !== null && keyValue !== undefined) {
+        k = typeof keyValue === 'string' ? keyValue : keyPart(keyValue);
+      } else {
+        const keyValues = conflictCols.map((c) => fieldValue(p, c, idColumn, versionColumn, exclude));
+        const missing = keyValues.findIndex((v) => v === null || v === undefined);
+        if (missing >= 0) {
+          const name = conflictCols[missing];
+          reject(p, `${name === idColumn ? 'idempotency' : 'key'} column "${name}" is null or missing`);
+          continue;
+        }
+        // Postgres refuses to update one row twice in one statement (21000): collapse duplicates.
+        k = JSON.stringify(keyValues.map(keyPart));
       }
-      // Postgres refuses to update one row twice in one statement (21000): collapse duplicates.
-      const k = this.conflictCols.length === 1 ? keyPart(record[this.conflictCols[0]]) : JSON.stringify(this.conflictCols.map((c) => keyPart(record[c])));
       const prev = byKey.get(k);
       if (!prev) {
-        const p = { indexes: [index], record };
-        byKey.set(k, p);
-        out.push(p);
-      } else {
-        result.merged++;
-        prev.indexes.push(index);
-        // upsert: later fields win, fields absent later keep earlier values; insert: first wins (DO NOTHING).
-        if (spec.mode === 'upsert') prev.record = { ...prev.record, ...record };
+        byKey.set(k, { p, pass: 0 });
+        passes[0].push(p);
+        continue;
       }
-    });
-    return out;
+      const into = prev.p;
+      if (!upsert) {
+        // insert: the first wins (DO NOTHING)
+        result.merged++;
+        into.indexes.push(index);
+        continue;
+      }
+      const newer = rowVersion === undefined || into.version === undefined || rowVersion >= into.version;
+      if (guard && rowVersion !== into.version && !this.hasAllFields(newer ? record : into.record, newer ? into.record : record)) {
+        const pass = prev.pass + 1;
+        if (passes.length === pass) passes.push([]);
+        byKey.set(k, { p, pass });
+        passes[pass].push(p);
+        continue;
+      }
+      result.merged++;
+      into.indexes.push(index);
+      // upsert: the newer record's fields win, fields only the older one has are kept.
+      if (!into.copied) {
+        into.record = this.copyFields(into.record, Object.create(null) as Record<string, unknown>, true);
+        into.copied = true;
+      }
+      this.copyFields(record, into.record as Record<string, unknown>, newer);
+      if (newer) into.version = rowVersion;
+      if (id !== undefined && into.id === undefined) into.id = id;
+    }
+    return { passes, fieldsAreColumnsOf: allColumns ? columns : undefined };
+  }
+
+  /** Copy the present fields of `from` into `to` (a null-prototype copy); `overwrite`: also fields `to` has. */
+  private copyFields(from: Readonly<Record<string, unknown>>, to: Record<string, unknown>, overwrite: boolean): Record<string, unknown> {
+    for (const f in from) {
+      const v = from[f];
+      if (v === undefined || !hasOwn(from, f) || this.exclude?.has(f)) continue;
+      if (overwrite || to[f] === undefined) to[f] = v;
+    }
+    return to;
+  }
+
+  /** Whether `a` has every present field of `b` (then merging `b` under `a` leaves exactly `a`). */
+  private hasAllFields(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+    for (const f in b) {
+      if (b[f] === undefined || !hasOwn(b, f) || this.exclude?.has(f)) continue;
+      if (!hasOwn(a, f) || a[f] === undefined) return false;
+    }
+    return true;
   }
 
   private async loadColumns(s: Session): Promise<Map<string, Column> | undefined> {
@@ -451,35 +566,56 @@ export class PostgresWriter {
    * Types wanted by the batch's fields. Fields that already have a column are only checked for
    * integer → double widening (cheap: this runs over every value of every batch).
    */
-  private inferFields(rows: Pending[], existing?: Map<string, Column>): Map<string, string | undefined> {
-    const ts = new Set(this.spec.timestampFields ?? []);
+  private inferFields(rows: Pending[], existing?: Map<string, Column>, allFieldsExist = false): Map<string, string | undefined> {
+    const spec = this.spec;
+    const ts = new Set(spec.timestampFields ?? []);
     const types = new Map<string, string | undefined>();
-    const checkWiden = this.spec.evolve;
-    for (const { record } of rows) {
+    const exclude = this.exclude;
+    // Integer columns, checked for values that need double precision.
+    const ints = existing && spec.evolve ? [...existing.values()].filter((c) => c.kind.base === 'int') : [];
+    let versions = false;
+    let ids = false;
+    for (const p of rows) {
+      if (p.version !== undefined) versions = true;
+      if (p.id !== undefined) ids = true;
+      if (allFieldsExist) continue;
+      const record = p.record;
       for (const k in record) {
+        if (existing?.has(k)) continue;
         const v = record[k];
-        const col = existing?.get(k);
-        if (col) {
-          if (!checkWiden || col.kind.base !== 'int' || types.has(k)) continue;
-          const t = col.type;
-          if (t === 'bigint' && typeof v === 'number' && !Number.isSafeInteger(v)) types.set(k, 'double precision');
-          else if (t === 'bigint[]' && Array.isArray(v) && v.some((x) => typeof x === 'number' && !Number.isSafeInteger(x))) types.set(k, 'double precision[]');
-          continue;
-        }
-        const explicit = this.spec.columns?.[k];
+        if (v === undefined || !hasOwn(record, k) || exclude?.has(k)) continue;
+        if (k === spec.versionColumn && p.version !== undefined) continue;
+        if (k === spec.idempotencyColumn && p.id !== undefined) continue;
+        const explicit = spec.columns?.[k];
         if (explicit) {
           types.set(k, explicit);
           continue;
         }
-        const t = k === this.spec.idempotencyColumn ? 'text' : k === this.spec.versionColumn ? 'bigint' : inferType(v, ts.has(k));
+        const t = k === spec.idempotencyColumn ? 'text' : k === spec.versionColumn ? 'bigint' : inferType(v, ts.has(k));
         types.set(k, mergeTypes(types.get(k), t));
+      }
+    }
+    if (ids && !existing?.has(spec.idempotencyColumn!)) types.set(spec.idempotencyColumn!, 'text');
+    if (versions && !existing?.has(spec.versionColumn!)) types.set(spec.versionColumn!, 'bigint');
+    for (const c of ints) {
+      if (exclude?.has(c.name)) continue;
+      const array = c.type === 'bigint[]';
+      if (!array && c.type !== 'bigint') continue;
+      for (const p of rows) {
+        if (!hasOwn(p.record, c.name)) continue;
+        const v = p.record[c.name];
+        if (!array ? typeof v === 'number' && !Number.isSafeInteger(v) : Array.isArray(v) && v.some((x) => typeof x === 'number' && !Number.isSafeInteger(x))) {
+          types.set(c.name, array ? 'double precision[]' : 'double precision');
+          break;
+        }
       }
     }
     return types;
   }
 
   /** Make the table fit the batch: create it, add columns, widen integer columns. */
-  private async ensureSchema(rows: Pending[]): Promise<void> {
+  /** `fieldsAreColumnsOf`: prepare found every field of `rows` a column of this map (no scan for new fields). */
+  private async ensureSchema(rows: Pending[], fieldsAreColumnsOf?: Map<string, Column>): Promise<void> {
     const s = this.db();
     const spec = this.spec;
     if (!this.columns) {
@@ -500,7 +636,7 @@ export class PostgresWriter {
     }
     const cols = this.columns;
     const ddl: string[] = [];
-    const wanted = this.inferFields(rows, cols);
+    const wanted = this.inferFields(rows, cols, fieldsAreColumnsOf !== undefined && fieldsAreColumnsOf === cols);
     for (const [field, explicit] of Object.entries(spec.columns ?? {})) if (!wanted.has(field)) wanted.set(field, explicit);
     for (const [field, type] of wanted) {
       const have = cols.get(field);
@@ -578,24 +714,23 @@ export class PostgresWriter {
 
   /** Encode values for the table's columns and group rows by the set of columns they carry. */
   private encode(rows: Pending[], reject: (p: Pending, error: string, code?: string) => void): Shape[] {
-    const colList = [...this.columns!.values()];
+    const { idempotencyColumn: idColumn, versionColumn } = this.spec;
+    const exclude = this.exclude;
+    const colList = [...this.columns!.values()].filter((c) => !exclude?.has(c.name) || c.name === idColumn || c.name === versionColumn);
     const shapes = new Map<string, Shape>();
+    let last: Shape | undefined;
     for (const p of rows) {
-      const present: Column[] = [];
-      let sig = '';
-      for (const c of colList) {
-        if (Object.prototype.hasOwnProperty.call(p.record, c.name)) {
-          present.push(c);
-          sig += c.name + '\u0000';
-        }
-      }
-      if (present.length === 0) {
-        reject(p, `no field of the record matches a column of ${this.target}`);
-        continue;
-      }
-      let values: (string | null)[];
+      const values: (string | null)[] = [];
+      // Rows mostly carry the columns of the row before: compare while encoding, list them only when not.
+      const lastCols = last?.columns;
+      let same = lastCols !== undefined;
       try {
-        values = present.map((c) => encodeValue(p.record[c.name], c.kind));
+        for (const c of colList) {
+          const v = fieldValue(p, c.name, idColumn, versionColumn, exclude);
+          if (v === undefined) continue;
+          if (same && lastCols![values.length] !== c) same = false;
+          values.push(encodeValue(v, c.kind));
+        }
       } catch (e) {
         if (e instanceof ValueError || e instanceof IdentifierError) {
           reject(p, e.message);
@@ -603,11 +738,23 @@ export class PostgresWriter {
         }
         throw e;
       }
+      if (values.length === 0) {
+        reject(p, `no field of the record matches a column of ${this.target}`);
+        continue;
+      }
       // Rows with different field sets are written by different statements, so a missing field
       // leaves the stored value alone instead of overwriting it with NULL.
-      let shape = shapes.get(sig);
-      if (!shape) shapes.set(sig, (shape = { columns: present, rows: [] }));
-      shape.rows.push({ indexes: p.indexes, record: p.record, values });
+      let shape = same && lastCols!.length === values.length ? last! : undefined;
+      if (!shape) {
+        const present = colList.filter((c) => fieldValue(p, c.name, idColumn, versionColumn, exclude) !== undefined);
+        const sig = present.map((c) => c.name).join('\u0000');
+        shape = shapes.get(sig);
+        if (!shape) shapes.set(sig, (shape = { columns: present, rows: [] }));
+        last = shape;
+      }
+      const e = p as Encoded;
+      e.values = values;
+      shape.rows.push(e);
     }
     return [...shapes.values()];
   }
@@ -641,25 +788,42 @@ export class PostgresWriter {
   private async insertValues(s: Session, columns: Column[], rows: Encoded[], guard: boolean): Promise<number> {
     const n = columns.length;
     const params: (string | null)[] = new Array(rows.length * n);
-    const tuples: string[] = new Array(rows.length);
-    rows.forEach((r, i) => {
-      const ph: string[] = new Array(n);
-      for (let j = 0; j < n; j++) {
-        params[i * n + j] = r.values[j];
-        ph[j] = `$${i * n + j + 1}`;
-      }
-      tuples[i] = `(${ph.join(', ')})`;
-    });
-    const sql = `INSERT INTO ${this.target} AS ${TARGET_ALIAS} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')}${this.conflictClause(columns, guard)}`;
-    const affected = (await s.query(sql, params)).rowCount;
+    for (let i = 0; i < rows.length; i++) {
+      const values = rows[i].values;
+      for (let j = 0; j < n; j++) params[i * n + j] = values[j];
+    }
+    const affected = (await s.query(this.valuesSql(columns, rows.length, guard), params)).rowCount;
     this.stats.valuesStatements++;
     return affected;
+  }
+
+  /** The text of a multi-row INSERT … VALUES: the same few shapes and sizes repeat, so it is kept. */
+  private valuesSql(columns: Column[], rowCount: number, guard: boolean): string {
+    const key = `${rowCount}\u0000${guard ? 1 : 0}\u0000${columns.map((c) => c.name).join('\u0000')}`;
+    let sql = this.valuesSqlCache.get(key);
+    if (sql !== undefined) return sql;
+    const n = columns.length;
+    const tuples: string[] = new Array(rowCount);
+    const ph: string[] = new Array(n);
+    for (let i = 0; i < rowCount; i++) {
+      for (let j = 0; j < n; j++) ph[j] = `$${i * n + j + 1}`;
+      tuples[i] = `(${ph.join(', ')})`;
+    }
+    sql = `INSERT INTO ${this.target} AS ${TARGET_ALIAS} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')}${this.conflictClause(columns, guard)}`;
+    if (this.valuesSqlCache.size >= 32) this.valuesSqlCache.clear();
+    this.valuesSqlCache.set(key, sql);
+    return sql;
   }
 
   private async copyMerge(columns: Column[], rows: Encoded[], guard: boolean): Promise<number> {
     const names = columns.map((c) => quoteIdent(c.name)).join(', ');
     let data = '';
-    for (const r of rows) data += r.values.map(copyEscape).join('\t') + '\n';
+    for (const r of rows) {
+      const values = r.values;
+      let line = copyEscape(values[0]);
+      for (let j = 1; j < values.length; j++) line += '\t' + copyEscape(values[j]);
+      data += line + '\n';
+    }
     return this.db().transaction(async (s) => {
       // Typed stage table (the columns' own types, typmods included: COPY input rejects an
       // over-long value like a plain INSERT), then one INSERT … SELECT applies the same ON CONFLICT
@@ -740,13 +904,17 @@ export class PostgresWriter {
     }
     const cols = this.columns;
     const v = this.spec.versionColumn;
-    const guard = options.onlyIfNewer && options.version !== undefined && v !== undefined && cols.has(v);
+    if (options.versions && options.versions.length !== records.length) {
+      throw new PcapflowError('PCAPFLOW_SINK', `delete from ${this.target}: ${options.versions.length} versions for ${records.length} records`);
+    }
+    const versioned = options.version !== undefined || options.versions !== undefined;
+    const guard = options.onlyIfNewer && versioned && v !== undefined && cols.has(v);
     // Untyped parameters, typed by the key columns (like the INSERT path): a timestamp or numeric key matches by value.
     const where = key.map((k, i) => `${quoteIdent(k)} = $${i + 1}`);
     if (guard) where.push(`(${quoteIdent(v)} IS NULL OR ${quoteIdent(v)} <= $${key.length + 1})`);
     const sql = `DELETE FROM ${this.target} WHERE ${where.join(' AND ')}`;
     // Versioned: remember the deletion (an older change redelivered later must not bring the row back).
-    const tomb = v !== undefined && cols.has(v) && options.version !== undefined;
+    const tomb = v !== undefined && cols.has(v) && versioned;
     const k = key.map(quoteIdent).join(', ');
     const tombSql = tomb
       ? `INSERT INTO ${this.tombstones} AS d (${k}, ${quoteIdent(v)}) VALUES (${key.map((_, i) => `$${i + 1}`).join(', ')}, $${key.length + 1})
@@ -769,11 +937,12 @@ export class PostgresWriter {
         reject(e.message);
         continue;
       }
-      if (guard) params.push(String(options.version));
+      const rowVersion = String(options.versions ? options.versions[index] : options.version);
+      if (guard) params.push(rowVersion);
       try {
         out.deleted += (await this.withRetry(() => this.db().query(sql, params))).rowCount;
         if (tomb) {
-          const tp = guard ? params : [...params, String(options.version)];
+          const tp = guard ? params : [...params, rowVersion];
           await this.withRetry(() => this.db().query(tombSql, tp));
         }
       } catch (e) {
