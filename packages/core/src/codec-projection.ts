@@ -39,11 +39,13 @@ class ProjectedRecord {
   get [PACKED_VALUES](): Uint8Array { return this.#data.subarray(this.#start, this.#end); }
 }
 
-/** A record shape of one message: its keys and, per position, the field name to keep (or undefined). */
+/** Reads the wanted fields of one record into `r` from its values at p; returns where the record ends. */
+type Projector = (d: Uint8Array, p: number, w: Walker, r: object) => number;
+
+/** A record shape of one message: its keys and the walk over a record's values. */
 interface Shape {
   keys: readonly string[];
-  /** The walk over a record's values: skip plan[0] values, read the field plan[1], skip plan[2], ... skip the last. */
-  plan: ReadonlyArray<number | string>;
+  project: Projector;
 }
 
 function planOf(keys: readonly string[], wanted: ReadonlySet<string>): Array<number | string> {
@@ -57,23 +59,53 @@ function planOf(keys: readonly string[], wanted: ReadonlySet<string>): Array<num
 }
 
 /**
- * Skip n values from p; returns the new position. Scalars of fixed or one-byte length inline
- * (most of a frame record), the rest through the walker.
+ * The walk over a shape's values as code of its own: skip plan[0] values, read the field plan[1],
+ * skip plan[2], ... skip the last. Each field is stored by its own statement with the name written
+ * in, so every store is a fast cached one; a store through a variable name goes to the runtime
+ * (adding a property per record that way cost more than walking the whole record). Names come in
+ * as JSON string literals (never `__proto__`, which the decoder filters out).
+ */
+function compileProjector(plan: ReadonlyArray<number | string>): Projector {
+  const last = plan.length - 1;
+  let body = '';
+  for (let i = 0; i < last; i += 2) {
+    body += `p = skip(d, p, ${plan[i] as number}, w); w.pos = p; r[${JSON.stringify(plan[i + 1])}] = w.value(); p = w.pos;\n`;
+  }
+  body += `return skip(d, p, ${plan[last] as number}, w);`;
+  return new Function('skip', `return function project(d, p, w, r) {\n${body}\n};`)(skipValues) as Projector;
+}
+
+/**
+ * Bytes taken by a value, by its first byte, for the values whose size that byte alone gives
+ * (0: ask the walker). Positive fixints 0x40..0x7f are record references, never fixed.
+ */
+const FIXED_SIZE = (() => {
+  const t = new Uint8Array(256);
+  for (let b = 0x00; b < 0x40; b++) t[b] = 1;
+  for (let b = 0xe0; b <= 0xff; b++) t[b] = 1;
+  for (let b = 0xa0; b < 0xc0; b++) t[b] = 1 + (b & 0x1f);
+  t[0xc0] = t[0xc2] = t[0xc3] = 1;
+  t[0xcc] = t[0xd0] = 2;
+  t[0xcd] = t[0xd1] = 3;
+  t[0xce] = t[0xd2] = t[0xca] = 5;
+  t[0xcb] = t[0xcf] = t[0xd3] = 9;
+  return t;
+})();
+
+/**
+ * Skip n values from p; returns the new position. Values whose first byte gives their size (most
+ * of a frame record) and str8 inline, the rest through the walker. Past the end of the data the
+ * position only grows or turns NaN (an undefined byte), or the walker bails: callers check it
+ * against the length. (Each step waits for its byte, then for its table entry; stepping over two
+ * values at once by a 64 KiB table of byte pairs measured no faster.)
  */
 function skipValues(d: Uint8Array, p: number, n: number, w: Walker): number {
   for (let i = 0; i < n; i++) {
     const t = d[p]!;
-    if (t < 0x40 || t >= 0xe0) { p++; continue; }
-    if (t >= 0xa0 && t < 0xc0) { p += 1 + (t & 0x1f); continue; }
-    switch (t) {
-      case 0xc0: case 0xc2: case 0xc3: p++; continue;
-      case 0xcc: case 0xd0: p += 2; continue;
-      case 0xcd: case 0xd1: p += 3; continue;
-      case 0xce: case 0xd2: case 0xca: p += 5; continue;
-      case 0xcb: p += 9; continue;
-      case 0xd9: p += 2 + d[p + 1]!; continue;
-      default: w.pos = p; w.skip(); p = w.pos;
-    }
+    const size = FIXED_SIZE[t]!;
+    if (size !== 0) { p += size; continue; }
+    if (t === 0xd9) { p += 2 + d[p + 1]!; continue; }
+    w.pos = p; w.skip(); p = w.pos;
   }
   return p;
 }
@@ -93,7 +125,7 @@ class ShapeCache {
       const keys = unpackr.unpack(data.subarray(start, end)) as unknown;
       if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw BAIL;
       const frozen = Object.freeze(keys.slice() as string[]);
-      s = { keys: frozen, plan: planOf(frozen, this.wanted) };
+      s = { keys: frozen, project: compileProjector(planOf(frozen, this.wanted)) };
       if (this.byBytes.size > 4096) this.byBytes.clear();
       this.byBytes.set(id, s);
     }
@@ -252,18 +284,34 @@ class Walker {
   }
 }
 
+/**
+ * Short strings repeat (subtype names, MAC addresses, SSIDs): a direct-mapped cache of recent ones
+ * by their bytes, so a repeated value costs a comparison instead of a new string (and its garbage).
+ * An entry is used only when its characters equal the bytes, so the result is the bytes' text.
+ */
+const STRING_CACHE_SIZE = 4096; // a power of two
+const MAX_CACHED_STRING = 48;
+const stringCache: string[] = new Array<string>(STRING_CACHE_SIZE).fill('');
+
 /** ASCII text, or undefined when a byte is not ASCII (msgpackr then decodes it, so results stay identical). */
 function ascii(d: Uint8Array, start: number, n: number): string | undefined {
-  if (n > 12) {
+  if (n > MAX_CACHED_STRING) {
     for (let i = start, end = start + n; i < end; i++) if (d[i]! >= 0x80) return undefined;
     return latin1(d, start, start + n);
   }
-  let s = '';
-  for (let i = 0; i < n; i++) {
-    const c = d[start + i]!;
-    if (c >= 0x80) return undefined;
-    s += String.fromCharCode(c);
+  // hashed on the length and the last bytes (where MACs and counters differ); a hit compares them all
+  let h = n;
+  for (let i = start + n - 1, stop = Math.max(start, start + n - 8); i >= stop; i--) h = Math.imul(h ^ d[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (STRING_CACHE_SIZE - 1);
+  const cached = stringCache[slot]!;
+  if (cached.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== d[start + i]) { same = false; break; }
+    if (same) return cached;
   }
+  for (let i = start, end = start + n; i < end; i++) if (d[i]! >= 0x80) return undefined;
+  const s = n === 0 ? '' : latin1(d, start, start + n);
+  stringCache[slot] = s;
   return s;
 }
 
@@ -320,21 +368,11 @@ export class ProjectedDecoder {
       const v0 = w.pos;
       w.beginRecord();
       const rec = new ProjectedRecord(shape.keys, data, v0);
-      const fields = rec as unknown as Record<string, unknown>;
-      const plan = shape.plan;
-      const last = plan.length - 1;
-      let p = v0;
-      for (let i = 0; i < last; i += 2) {
-        p = skipValues(data, p, plan[i] as number, w);
-        w.pos = p;
-        fields[plan[i + 1] as string] = w.value();
-        p = w.pos;
-      }
-      p = skipValues(data, p, plan[last] as number, w);
-      if (p > data.length) throw BAIL;
+      const p = shape.project(data, v0, w, rec);
+      if (!(p <= data.length)) throw BAIL; // (NaN too)
       w.pos = p;
       ProjectedRecord.finish(rec, p);
-      out[r] = fields;
+      out[r] = rec as unknown as Record<string, unknown>;
     }
     if (w.pos !== data.length) throw BAIL;
     return out;

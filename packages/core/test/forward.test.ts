@@ -96,6 +96,26 @@ instances:
     expect(metrics.passed_through ?? 0).toBe(0);
   });
 
+  test.each([
+    ['forward-then-emit', (rs: Array<Record<string, unknown>>) => [...rs, { key: rs[0]!.key, seq: -1, value: 0 }]],
+    ['forward-reversed', (rs: Array<Record<string, unknown>>) => [...rs].reverse()],
+    ['forward-twice', (rs: Array<Record<string, unknown>>) => rs.flatMap((r) => [r, r])],
+  ])('a message forwarded whole and then some (%s) is encoded from the records, in their order', async (mode, expected) => {
+    const { published, metrics } = await run(mode);
+    const bySubject = Object.fromEntries(published.map((m) => [m.subject, decodeBatch(m.data)]));
+    expect(bySubject).toEqual({ 'out.a': expected(inputs[0]!), 'out.b': expected(inputs[1]!) });
+    expect(metrics.passed_through ?? 0).toBe(0);
+  });
+
+  test('records forwarded around a flush in the handler leave in two messages, in order', async () => {
+    const { published, metrics } = await run('forward-flush');
+    for (const [subject, records] of [['out.a', inputs[0]!], ['out.b', inputs[1]!]] as const) {
+      const half = records.length >> 1;
+      expect(published.filter((m) => m.subject === subject).map((m) => decodeBatch(m.data))).toEqual([records.slice(0, half), records.slice(half)]);
+    }
+    expect(metrics.passed_through ?? 0).toBe(0);
+  });
+
   test('the input\'s own records changed and emitted are published as changed', async () => {
     const { published, metrics } = await run('emit-changed');
     expect(published).toHaveLength(2);

@@ -6,7 +6,8 @@ import { ProjectedDecoder } from '../src/codec-projection';
 // Projected decoding must give, for the fields asked for, exactly what msgpackr's full decode gives,
 // and every projected record must still stand for its whole record when it is sent on.
 
-const NAMES = ['a', 'b', 'sa', 'ts', 'ssid', 'type_subtype', 'signal_dbm', 'x_1', 'toString', 'nested'];
+// (names that need escaping or shadow Object.prototype: the projector writes field names into code)
+const NAMES = ['a', 'b', 'sa', 'ts', 'ssid', 'type_subtype', 'signal_dbm', 'x_1', 'toString', 'nested', 'isPrototypeOf', 'q"u\'o`t${e}\\n\u2028'];
 
 const scalar = fc.oneof(
   fc.integer({ min: -(2 ** 31), max: 2 ** 32 }),
@@ -131,6 +132,36 @@ describe('projected decoding', () => {
     // msgpackr defines the nested shape in the first record and refers to it from the second
     expect(new ProjectedDecoder(['a']).decode(bytes)).toBeUndefined();
     expect(new ProjectedDecoder(['a']).decode(encodeBatch([{ a: 1, b: 'x' }, { a: 2, b: 'y' }]))).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  test('repeated strings (the decoder\'s string cache) decode exactly, across records, batches and decoders', () => {
+    // same length and last bytes with different beginnings (one cache slot), non-ASCII beginnings,
+    // lengths around the longest cached string, and the empty string
+    const tails = ['dd:ee:ff', '0123456789', 'ack', '', 'x'.repeat(40)];
+    const heads = ['', 'aa:bb:cc:', 'ab:bb:cc:', 'é:bb:cc:', '\u0000', 'ÿ', 'probe_', 'z'.repeat(8), 'y'.repeat(9)];
+    const pooled = fc.tuple(fc.constantFrom(...heads), fc.constantFrom(...tails)).map(([h, t]) => h + t);
+    const rec = fc.record({ sa: pooled, ssid: pooled, a: fc.oneof(pooled, fc.integer()) }, { requiredKeys: ['sa'] });
+    fc.assert(fc.property(fc.array(fc.array(rec, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), fc.boolean(), (batches, prepacked) => {
+      const decoders = [new ProjectedDecoder(['sa', 'ssid', 'a']), new ProjectedDecoder(['ssid'])];
+      for (const records of batches) {
+        const bytes = encodeBatch(prepacked ? records.map(prePacked) : records);
+        for (const d of decoders) {
+          const projected = d.decode(bytes);
+          expect(projected).toBeDefined();
+          checkAgainstFull(bytes, d === decoders[0] ? ['sa', 'ssid', 'a'] : ['ssid'], projected!);
+        }
+      }
+    }), { numRuns: 200 });
+  });
+
+  test('field names that need escaping are read as they are (one projector per shape)', () => {
+    const odd = NAMES[NAMES.length - 1]!;
+    const records: Array<Record<string, unknown>> = [{ [odd]: 1, isPrototypeOf: 'c', toString: 2, a: 3 }, { a: 4, [odd]: 'v' }];
+    const bytes = encodeBatch(records.map(prePacked));
+    const projected = new ProjectedDecoder([odd, 'isPrototypeOf', 'toString']).decode(bytes)!;
+    const expected: Array<Record<string, unknown>> = [{ [odd]: 1, isPrototypeOf: 'c', toString: 2 }, { [odd]: 'v' }];
+    expect(projected.map((r) => ({ ...r }))).toEqual(expected);
+    expect(Object.keys(projected[1]!)).toEqual([odd]);
   });
 
   test('truncated or corrupted batches never throw: declined, or decoded as msgpackr would', () => {

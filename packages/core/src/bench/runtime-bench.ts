@@ -3,7 +3,10 @@
  * runtime, on JetStream (file storage, acked) and on the embedded transport, each beside a raw
  * nats.js loop (same batching, same payloads) measured in the same run.
  *
- *   npm run bench -w @pcapflow/core -- [--records N] [--batch B] [--rounds R]
+ *   npm run bench -w @pcapflow/core -- [--records N] [--batch B] [--rounds R] [--projected]
+ *
+ * --projected: the consumer reads only `key` (Actor.inputFields), so the runtime decodes messages
+ * with the projected decoder (codec-projection.ts); the raw loops then decode with it too.
  *
  * Each path runs R times, raw and runtime alternating (which goes first alternates too, so
  * neither always gets the cold JIT), and the medians are compared: on a shared machine one run
@@ -13,6 +16,7 @@ import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { encodeBatch, decodeBatch } from '../codec';
+import { ProjectedDecoder } from '../codec-projection';
 import { Runtime, resolveTopology } from '../runtime/runtime';
 import { EmbeddedTransport } from '../transport/embedded';
 import { JetStreamTransport } from '../transport/jetstream';
@@ -23,7 +27,11 @@ const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`)
 const RECORDS = arg('records', 2_000_000);
 const BATCH = arg('batch', 1000);
 const ROUNDS = Math.max(1, arg('rounds', 5));
+const PROJECTED = args.includes('--projected');
 const EXAMPLES = path.resolve(__dirname, '../../../../examples');
+const projected = new ProjectedDecoder(['key']);
+/** What the consumer decodes: whole records, or (--projected) only their key. */
+const decode = (data: Uint8Array) => (PROJECTED ? projected.decode(data) ?? decodeBatch(data) : decodeBatch(data));
 
 function record(seq: number) { return { key: `key-${seq % 64}`, seq, value: seq % 7 }; }
 
@@ -39,7 +47,7 @@ async function rawJetStream(url: string, round: number): Promise<number> {
     let n = 0;
     const it = await consumer.consume({ max_messages: 64 });
     for await (const m of it) {
-      n += decodeBatch(m.data).length;
+      n += decode(m.data).length;
       m.ack();
       if (n >= RECORDS) break;
     }
@@ -68,7 +76,7 @@ async function rawEmbedded(): Promise<number> {
   const finished = new Promise<void>((r) => { done = r; });
   const t0 = process.hrtime.bigint();
   const sub = await t.consume({ stream: 'RAW', durable: 'raw', filterSubject: 'raw.>', maxAckPending: 256, ackWaitMs: 30_000, maxDeliver: 5 }, async (m) => {
-    n += decodeBatch(m.data).length; m.ack(); if (n >= RECORDS) done();
+    n += decode(m.data).length; m.ack(); if (n >= RECORDS) done();
   });
   for (let seq = 0; seq < RECORDS; seq += BATCH) {
     const batch = [];
@@ -98,6 +106,15 @@ instances:
     inputs: { in: "bench${round}.events.>" }
 `;
   const topology = resolveTopology({ text: yaml, file: 'bench.yaml', baseDir: EXAMPLES });
+  if (PROJECTED) {
+    // the null sink, reading only `key`
+    const consumer = topology.instances.find((i) => i.name === 'consumer')!;
+    const declaration = consumer.plugin.declaration;
+    consumer.plugin = {
+      ...consumer.plugin,
+      declaration: { ...declaration, create: async (ctx, config) => ({ ...(await declaration.create(ctx, config as never)), inputFields: () => ['key'] }) },
+    };
+  }
   const transport = natsUrl ? await JetStreamTransport.connect({ servers: [natsUrl] }) : new EmbeddedTransport();
   const t0 = process.hrtime.bigint();
   const runtime = await Runtime.start(topology, { transport });
@@ -131,7 +148,7 @@ async function main() {
   const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')}`.padStart(12);
   const all = (xs: number[]) => xs.map((x) => `${(x / 1e6).toFixed(2)}M`).join(', ');
   try {
-    process.stdout.write(`pcapflow runtime benchmark: ${RECORDS.toLocaleString('en-US')} records, ${BATCH} records per message, one publisher -> one consumer, median of ${ROUNDS} rounds\n`);
+    process.stdout.write(`pcapflow runtime benchmark: ${RECORDS.toLocaleString('en-US')} records, ${BATCH} records per message, one publisher -> one consumer${PROJECTED ? ' reading only `key` (projected decoding)' : ''}, median of ${ROUNDS} rounds\n`);
     const js = await compare((round) => rawJetStream(nats.url, round), (round) => throughRuntime(round, nats.url));
     const emb = await compare(() => rawEmbedded(), (round) => throughRuntime(round));
     process.stdout.write(`\n| path | raw loop (records/s) | runtime (records/s) | runtime / raw |\n|---|---:|---:|---:|\n`);

@@ -102,6 +102,17 @@ export class ActorHost {
   private handling = false;
   /** Records given to `emit` (not `forward`) by the running handler: any rules out passing its input through. */
   private plainEmits = 0;
+  /**
+   * The running handler's input records while it forwards them in order, unchanged, all to one
+   * subject (a split whose message holds one route's records): they are only counted, no list is
+   * built, and flushFor publishes the message's own bytes. Anything else (another subject, a record
+   * out of order, a plain emit, a flush) ends the run: its records become that subject's list, as
+   * if listed all along. Undefined when there is no run.
+   */
+  private run?: readonly Record<string, unknown>[];
+  private runOutput?: OutputState;
+  private runSubject = '';
+  private runLength = 0;
 
   constructor(private readonly o: ActorHostOptions) {
     this.name = o.partition.count > 1 ? `${o.instance}[${o.partition.index}]` : o.instance;
@@ -171,6 +182,13 @@ export class ActorHost {
     if (this.o.checkRecords) this.checkRecord(this.outputSchemas.get(output), record, `output ${output}`);
     const subject = binding.render(record);
     (this.emittedCounter ??= this.counter('emitted') as SimpleCounter).value++;
+    if (this.run !== undefined) {
+      if (this.plainEmits === 0 && record === this.run[this.runLength]) {
+        if (this.runLength === 0) { this.runOutput = binding; this.runSubject = subject; }
+        if (binding === this.runOutput && subject === this.runSubject) { this.runLength++; return; }
+      }
+      this.endRun();
+    }
     // Sources: records that carry their msgpack form are appended to the subject's message now.
     if (!this.handling && PackedBatchBuilder.packedForm(record) && this.emitPacked(output, binding.batch, subject, record)) return;
     const bySubject = binding.pending;
@@ -182,6 +200,25 @@ export class ActorHost {
       bySubject.delete(subject);
       this.publishAsync(subject, list);
     }
+  }
+
+  /** The forwarded run so far becomes its subject's list (see `run`). */
+  private endRun(): void {
+    const run = this.run;
+    this.run = undefined;
+    if (run === undefined || this.runLength === 0) return;
+    const out = this.runOutput!;
+    let list = out.pending.get(this.runSubject);
+    if (list === undefined) list = this.newList(out.port, this.runSubject, out.pending);
+    for (let i = 0; i < this.runLength; i++) list.push(run[i]!);
+  }
+
+  /** The running handler may forward `records` (its input, in order) as a run. */
+  private beginRun(records: readonly Record<string, unknown>[] | undefined): void {
+    // --check-records compares forwarded records with the message in flushFor: lists only
+    this.run = this.o.checkRecords ? undefined : records;
+    this.runOutput = undefined;
+    this.runLength = 0;
   }
 
   private emitUnbound(output: string): void {
@@ -272,6 +309,7 @@ export class ActorHost {
 
   /** Publish buffered records; in a source, also wait for earlier batches, bounding memory. */
   async flush(): Promise<void> {
+    this.endRun();
     for (const [, bySubject] of this.pending) {
       for (const [subject, list] of bySubject) { if (list.length) this.publishAsync(subject, list); }
       bySubject.clear();
@@ -286,6 +324,7 @@ export class ActorHost {
 
   /** Drop buffered records (the maps stay: each output holds its own). */
   private clearPending(): void {
+    this.run = undefined;
     for (const bySubject of this.pending.values()) bySubject.clear();
   }
 
@@ -302,6 +341,19 @@ export class ActorHost {
    */
   private async flushFor(msg: TransportMessage, decoded: readonly Record<string, unknown>[] | undefined, idBase = `${this.o.instance}.${msg.stream}.${msg.seq}`): Promise<void> {
     const jobs: Promise<void>[] = [];
+    const run = this.run;
+    if (run !== undefined) {
+      const out = this.runOutput;
+      if (out !== undefined && this.runLength === run.length && run === decoded && this.plainEmits === 0 && run.length <= out.batch) {
+        // every record forwarded, in order, to one subject (and nothing else emitted): the message as it came
+        const published = this.publishWithRetry(this.runSubject, msg.data, `${idBase}.${out.port}.${this.runSubject}.0`);
+        this.counter('passed_through').inc();
+        this.clearPending(); // (ends the run; nothing else is pending)
+        await published;
+        return;
+      }
+      this.endRun();
+    }
     const whole = this.plainEmits === 0 ? decoded : undefined;
     const passes = (list: Record<string, unknown>[], batch: number) =>
       whole !== undefined && list.length === whole.length && list.length <= batch && sameRecords(list, whole);
@@ -470,6 +522,7 @@ export class ActorHost {
     const keepAlive = setInterval(() => { for (const m of taken) m.working(); }, Math.max(1000, c.ack_wait / 2));
     this.handling = true;
     this.plainEmits = 0;
+    this.beginRun(undefined);
     const failed = (e: unknown) => {
       // all of them come again, one at a time (poison or not: which message it was is unknown)
       const delay = c.backoff[0] ?? 1000;
@@ -535,6 +588,7 @@ export class ActorHost {
     };
     this.handling = true;
     this.plainEmits = 0;
+    this.beginRun(decoded);
     try {
       await this.actor!.handle?.call(this.actor, { input: port, subject: msg.subject, records, seq: msg.seq, stream: msg.stream, deliveryCount: msg.deliveryCount });
       this.handling = false;
