@@ -31,7 +31,10 @@ export { WiredDecoder, toWiredRecord, flowKey, formatEkFlows, formatEkDns } from
 export type { WiredRecord, WiredDnsRecord, WiredDnsAnswer, WiredFrame, WiredPacket } from './wired';
 
 // Records as the plugin publishes them, and tshark -T ek input
-export type { FrameRecord, PacketRecord } from './source/processor';
+export type { FrameRecord, PacketRecord, FieldSelection } from './source/processor';
+/** Field names for `fields:` (tshark's -e) on each output. */
+export { WIRED_FIELDS } from './source/processor';
+export { FRAME_FIELDS } from './wifi/pack';
 export { parseEkLine } from './source/tshark-ek';
 export type { EkRecord } from './source/tshark-ek';
 

@@ -4,9 +4,9 @@ import { definePlugin, parseDuration, errorMessage, type Actor, type ActorContex
 import { z } from 'zod';
 import { runDirectorySource, runFileSource, type SourceEnv } from './source/file-sources';
 import { runLiveSource } from './source/live';
-import { Counters, PacketProcessor, type ProcessorOptions } from './source/processor';
+import { Counters, PacketProcessor, WIRED_FIELDS, type ProcessorOptions } from './source/processor';
 import { runTsharkEkSource } from './source/tshark-ek';
-import { DETAIL_GROUPS, type DetailGroup } from './wifi/pack';
+import { DETAIL_GROUPS, FRAME_FIELDS, selectFrameFields, type DetailGroup } from './wifi/pack';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -67,6 +67,26 @@ export const configSchema = z.strictObject({
   detail: z.union([z.enum(['basic', 'full']), z.array(z.enum(DETAIL_GROUPS)).max(DETAIL_GROUPS.length)]).default('basic')
     .describe('optional frame record fields: "basic" (none), "full" (all), or a list of groups: "resolved" (ra/ta/da/bssid_resolved; sa_resolved is always there), "ssid_hex" (ssid_hex, ssids_hex), "vendor_ies"')
     .meta({ examples: ['basic', 'full', ['resolved', 'vendor_ies']] }),
+  fields: z.strictObject({
+    frames: z.array(z.string()).min(1).optional()
+      .describe(`only these fields on each frames record, like tshark's -e (absent: every field). Fields: ${FRAME_FIELDS.join(', ')} (detail groups and raw need their detail group / keep_raw)`)
+      .meta({ examples: [['ts', 'type_subtype', 'subtype_name', 'sa', 'sa_resolved', 'da', 'signal_dbm', 'ssid', 'wps_device_name']] }),
+    wired: z.array(z.string()).min(1).optional()
+      .describe(`only these fields on each wired record (absent: every field). Fields: ${WIRED_FIELDS.join(', ')} (raw needs keep_raw)`)
+      .meta({ examples: [['ts', 'kind', 'ip_src', 'ip_dst', 'src_port', 'dst_port', 'flow_key', 'dns']] }),
+  }).optional()
+    .describe('field selection per output (tshark -e): unselected fields are never written (on frames, not computed either). Include the fields the output subject uses ({subtype_name}, {sa%16} …): a field missing from a record renders as "_" in its subject'),
+}).superRefine((c, ctx) => {
+  // Checked here, not in `fields` alone: which fields exist depends on detail and keep_raw.
+  const groups = detailGroups(c.detail);
+  c.fields?.frames?.forEach((f, i) => {
+    const r = selectFrameFields([f], groups, c.keep_raw);
+    if (typeof r === 'string') ctx.addIssue({ code: 'custom', path: ['fields', 'frames', i], message: r });
+  });
+  c.fields?.wired?.forEach((f, i) => {
+    if (f === 'raw' && !c.keep_raw) ctx.addIssue({ code: 'custom', path: ['fields', 'wired', i], message: 'field "raw" needs keep_raw: true' });
+    else if (!WIRED_FIELDS.includes(f)) ctx.addIssue({ code: 'custom', path: ['fields', 'wired', i], message: `unknown wired field "${f}"; the fields are: ${WIRED_FIELDS.join(', ')}` });
+  });
 });
 
 /** The detail groups a config asks for. */
@@ -141,7 +161,7 @@ export const plugin = definePlugin({
   create(ctx: ActorContext, config: ProbeConfig): Actor {
     const counters = new Counters(ctx);
     let problem: string | undefined;
-    const opts: ProcessorOptions = { wifi: config.wifi, wired: config.wired, keepRaw: config.keep_raw, malformed: config.malformed, detail: detailGroups(config.detail) };
+    const opts: ProcessorOptions = { wifi: config.wifi, wired: config.wired, keepRaw: config.keep_raw, malformed: config.malformed, detail: detailGroups(config.detail), fields: config.fields };
     // outputs the topology leaves unbound are skipped here (checked once, not per record)
     const framesBound = ctx.outputs.includes('frames');
     const wiredBound = ctx.outputs.includes('wired');

@@ -4,7 +4,10 @@
  * the runtime, beside the raw ceiling: nats.js publishing the same bytes, already batched. The
  * nats-server shares the machine's cores, so its CPU time is printed with the publish rows.
  *
- *   npm run bench -w @pcapflow/probe -- [--pcap FILE] [--packets N] [--tshark-frames N] [--runs R] [--skip-tshark] [--skip-publish]
+ *   npm run bench -w @pcapflow/probe -- [--pcap FILE] [--packets N] [--tshark-frames N] [--runs R] [--skip-tshark] [--skip-decode-cli] [--skip-publish]
+ *
+ * Rows with "fields: …" use the field selection of examples/wifi-probes.yaml (tshark's -e); the
+ * in-memory rows also print the packed bytes per frame record.
  *
  * Without --pcap (or PCAPFLOW_BENCH_PCAP) the capture is made with shared/tools/make-bench-pcap.mjs
  * (--seed 1, default 1,000,000 packets) and cached in the temp directory. The shared directory is
@@ -103,11 +106,22 @@ function natsServerPid(port: number): number | undefined {
 }
 
 /** Frame records as the plugin builds them (decode + record + msgpack form), handed to `emit`. */
-function runProcessor(buf: Uint8Array, capture: string, detail: readonly DetailGroup[], emit: (r: Record<string, unknown>) => void): void {
+function runProcessor(buf: Uint8Array, capture: string, detail: readonly DetailGroup[], emit: (r: Record<string, unknown>) => void, fields?: readonly string[]): void {
   const counters = new Counters({ counter: () => ({ value: 0, inc() { /* not counted */ } }) });
-  const proc = new PacketProcessor((_o, r) => emit(r), counters, { wifi: true, wired: true, keepRaw: false, malformed: 'emit', detail }).beginCapture(capture);
+  const proc = new PacketProcessor((_o, r) => emit(r), counters, { wifi: true, wired: true, keepRaw: false, malformed: 'emit', detail, fields: fields && { frames: fields } }).beginCapture(capture);
   forEachPacket(buf, (p, b) => proc.packet(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec));
 }
+
+/** The `fields: { frames: [...] }` list of examples/wifi-probes.yaml (the analysis' fields). */
+function exampleFields(): string[] {
+  const text = readFileSync(path.join(REPO, 'examples/wifi-probes.yaml'), 'utf8');
+  const m = /\n\s+fields:\s*\n\s+frames:\s*\[([^\]]*)\]/.exec(text);
+  if (!m) throw new Error('examples/wifi-probes.yaml has no `fields: { frames: [...] }` in its probe block');
+  return m[1]!.split(',').map((f) => f.trim()).filter(Boolean);
+}
+const PACKED_VALUES = Symbol.for('pcapflow.packedValues');
+
+const FIELDS = exampleFields();
 
 async function main(): Promise<void> {
   const file = benchPcap();
@@ -157,7 +171,7 @@ async function main(): Promise<void> {
   }
 
   // 2. pcapflow decode --format ek > /dev/null (the real CLI; decodeCommand in a child if the CLI lacks `decode`)
-  {
+  if (!flag('skip-decode-cli')) {
     const cli = path.join(REPO, 'apps/cli/bin/pcapflow.js');
     let best = Infinity;
     let how = 'node apps/cli/bin/pcapflow.js decode F --format ek';
@@ -189,7 +203,17 @@ async function main(): Promise<void> {
     ['library decode + typed record (toRecord)', () => { const d = new WifiDecoder(); forEachPacket(buf, (p, b) => { toRecord(d.decode(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec)); }); }],
     ['decode + frame record with msgpack form (detail: basic)', () => { runProcessor(buf, path.basename(file), [], () => undefined); }],
     ['decode + frame record with msgpack form (detail: full)', () => { runProcessor(buf, path.basename(file), DETAIL_GROUPS, () => undefined); }],
+    [`decode + frame record with msgpack form (fields: ${FIELDS.join(',')})`, () => { runProcessor(buf, path.basename(file), [], () => undefined, FIELDS); }],
   ];
+  // packed bytes per frame record of each kind (one extra pass, not timed)
+  const bytesPerFrame = (detail: readonly DetailGroup[], fields?: readonly string[]) => {
+    let bytes = 0, n = 0;
+    runProcessor(buf, path.basename(file), detail, (r) => { bytes += (r as Record<symbol, Uint8Array>)[PACKED_VALUES]!.length; n++; }, fields);
+    return bytes / n;
+  };
+  const packedSize = new Map<string, number>([
+    [loops[3]![0], bytesPerFrame([])], [loops[4]![0], bytesPerFrame(DETAIL_GROUPS)], [loops[5]![0], bytesPerFrame([], FIELDS)],
+  ]);
   for (const [what, fn] of loops) {
     let best = Infinity;
     let cpu = Infinity;
@@ -202,7 +226,8 @@ async function main(): Promise<void> {
       cpu = Math.min(cpu, (c.user + c.system) / 1e6);
     }
     // CPU time beside wall time: on a shared machine the wall clock also counts other jobs
-    rows.push({ what, frames: total, seconds: best, note: `in memory, best of ${RUNS}; CPU ${cpu.toFixed(2)} s (${(total / cpu / 1e3).toFixed(0)}k frames per CPU second)` });
+    const size = packedSize.get(what);
+    rows.push({ what, frames: total, seconds: best, note: `in memory, best of ${RUNS}; CPU ${cpu.toFixed(2)} s (${(total / cpu / 1e3).toFixed(0)}k frames per CPU second, ${(cpu / total * 1e9).toFixed(0)} ns/frame)${size === undefined ? '' : `; ${size.toFixed(1)} B/frame packed`}` });
   }
 
   // 4. decode + JetStream publish
@@ -217,7 +242,7 @@ async function main(): Promise<void> {
       // 4a. the runtime path: the probe plugin in a topology, file-storage stream, acked publishes
       // (a fresh stream each time); the default record (detail: basic) best of min(runs, 2), then detail: full once
       let run = 0;
-      const topologyRun = async (detail: 'basic' | 'full'): Promise<Row> => {
+      const topologyRun = async (detail: 'basic' | 'full', fields?: readonly string[]): Promise<Row> => {
         const id = run++;
         const yaml = `
 streams:
@@ -225,7 +250,7 @@ streams:
 instances:
   probe:
     use: ${JSON.stringify(PKG_DIR)}
-    config: { source: { kind: file, path: ${JSON.stringify(file)} }, detail: ${detail} }
+    config: { source: { kind: file, path: ${JSON.stringify(file)} }, detail: ${detail}${fields ? `, fields: { frames: ${JSON.stringify(fields)} }` : ''} }
     outputs:
       frames: { subject: "bench${id}.wifi.{subtype_name}.p{sa%16}", batch: 1000 }
       wired: "bench${id}.net.{kind}"
@@ -240,7 +265,7 @@ instances:
         const note = cpuNote(process.cpuUsage(c0), s0);
         const m = actor.health().metrics as Record<string, number>;
         await p.stop();
-        return { what: `decode + JetStream publish (probe plugin in a topology, detail: ${detail})`, frames: m.emitted_frames ?? total, seconds: s,
+        return { what: `decode + JetStream publish (probe plugin in a topology, ${fields ? `fields: ${fields.join(',')}` : `detail: ${detail}`})`, frames: m.emitted_frames ?? total, seconds: s,
           note: `file stream, batches of 1000 per subject, acked; pipeline start to last ack; ${note}` };
       };
       let best: Row | undefined;
@@ -252,6 +277,13 @@ instances:
       best!.note += `; best of ${n}`;
       rows.push(best!);
       rows.push(await topologyRun('full'));
+      let bestFields: Row | undefined;
+      for (let i = 0; i < n; i++) {
+        const row = await topologyRun('basic', FIELDS);
+        if (!bestFields || row.seconds < bestFields.seconds) bestFields = row;
+      }
+      bestFields!.note += `; best of ${n}`;
+      rows.push(bestFields!);
 
       // 4b. the raw ceiling: the same records (detail: basic) batched per subject as the runtime
       // does, 1000 per message, encoded before the clock starts, then published through nats.js

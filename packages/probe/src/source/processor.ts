@@ -7,7 +7,7 @@ import { isWifiLinktype } from '../capture/linktypes';
 import { getMacResolver, type MacResolver } from '../oui';
 import { WifiDecoder } from '../wifi/decoder';
 import type { WifiRecord } from '../wifi/record';
-import { dropDetail, FrameRecordBuilder, type DetailGroup } from '../wifi/pack';
+import { dropDetail, FrameRecordBuilder, recordProjection, selectFrameFields, type DetailGroup } from '../wifi/pack';
 import { WiredDecoder } from '../wired/decoder';
 import { LINKTYPE } from '../wired/decode';
 import { toWiredRecord, type WiredRecord } from '../wired/record';
@@ -46,6 +46,18 @@ export interface PacketRecord extends WiredRecord {
   raw?: Uint8Array;
 }
 
+/** Every field a wired record can have, in record order (`raw` only with keepRaw). */
+export const WIRED_FIELDS: readonly string[] = Object.freeze([
+  'frame', 'ts', 'len', 'cap_len', 'src_mac', 'dst_mac', 'vlan_ids', 'mpls_labels', 'ip_version', 'ip_src', 'ip_dst', 'ip_proto',
+  'l4', 'src_port', 'dst_port', 'flow_key', 'tcp_stream', 'udp_stream', 'dns', 'malformed', 'capture', 'kind', 'raw',
+]);
+
+/** Field selection per output (tshark's `-e`): absent = every field. */
+export interface FieldSelection {
+  frames?: readonly string[];
+  wired?: readonly string[];
+}
+
 export interface ProcessorOptions {
   wifi: boolean;
   wired: boolean;
@@ -53,6 +65,8 @@ export interface ProcessorOptions {
   malformed: 'emit' | 'skip';
   /** Optional frame record fields (none: the basic record). */
   detail?: readonly DetailGroup[];
+  /** Only these fields on the records (validated by the plugin's config schema; unknown ones throw here). */
+  fields?: FieldSelection;
 }
 
 /** The counters every source exposes (also returned by `health()`). */
@@ -103,6 +117,9 @@ export class PacketProcessor {
   private readonly cSkipped: Counter;
   /** Frame records, made with their msgpack form attached (the runtime's pre-packed fast path). */
   private readonly frames: FrameRecordBuilder;
+  /** With a field selection: the selected fields of a record built elsewhere (wired records, tshark-ek input). */
+  private readonly pickFrame: ((r: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  private readonly pickWired: ((r: Record<string, unknown>) => Record<string, unknown>) | undefined;
   /** Records emitted since the last `takeEmitted()` (the source awaits `ctx.ready()` every ~1000). */
   emittedSinceReady = 0;
 
@@ -114,7 +131,15 @@ export class PacketProcessor {
     this.cEmitFrames = counters.get('emitted_frames');
     this.cEmitWired = counters.get('emitted_wired');
     this.cSkipped = counters.get('skipped_malformed');
-    this.frames = new FrameRecordBuilder(opts.detail ?? [], opts.keepRaw, this.resolver);
+    this.frames = new FrameRecordBuilder(opts.detail ?? [], opts.keepRaw, this.resolver, opts.fields?.frames);
+    const frameFields = opts.fields?.frames;
+    if (frameFields !== undefined) this.pickFrame = recordProjection(selectFrameFields(frameFields, opts.detail ?? [], opts.keepRaw) as readonly string[]);
+    const wiredFields = opts.fields?.wired;
+    if (wiredFields !== undefined) {
+      const unknown = wiredFields.find((f) => !WIRED_FIELDS.includes(f) || (f === 'raw' && !opts.keepRaw));
+      if (unknown !== undefined) throw new Error(`wired field "${unknown}" is not a field of the wired records (${WIRED_FIELDS.join(', ')}; raw needs keepRaw)`);
+      this.pickWired = recordProjection(WIRED_FIELDS.filter((f) => wiredFields.includes(f)));
+    }
   }
 
   /** Start a new capture: frame numbers restart at 1, decoder state is fresh. */
@@ -173,7 +198,7 @@ export class PacketProcessor {
     rec.capture = this.capture;
     rec.kind = rec.dns ? 'dns' : rec.l4 ?? 'other';
     if (this.opts.keepRaw) rec.raw = data.slice();
-    this.emit('wired', rec as unknown as Record<string, unknown>);
+    this.emit('wired', this.pickWired ? this.pickWired(rec as unknown as Record<string, unknown>) : rec as unknown as Record<string, unknown>);
     this.cEmitWired.inc();
     this.emittedSinceReady++;
     // 802.11 carried inside GRE (e.g. Aruba mirroring) is decoded as Wi-Fi too.
@@ -194,7 +219,8 @@ export class PacketProcessor {
   /** Emit an already-typed record (tshark-ek source). */
   emitRecord(output: 'frames' | 'wired', rec: Record<string, unknown>): void {
     if (output === 'frames') dropDetail(rec, this.opts.detail ?? []);
-    this.emit(output, rec);
+    const pick = output === 'frames' ? this.pickFrame : this.pickWired;
+    this.emit(output, pick ? pick(rec) : rec);
     (output === 'frames' ? this.cEmitFrames : this.cEmitWired).inc();
     this.emittedSinceReady++;
   }

@@ -49,15 +49,69 @@ export function frameKeys(groups: readonly DetailGroup[], keepRaw: boolean): rea
   const keys = [...BASIC_KEYS];
   for (const g of DETAIL_GROUPS) if (groups.includes(g)) keys.push(...DETAIL_KEYS[g]);
   if (keepRaw) keys.push('raw');
-  const id = keys.join();
-  let shared = keyLists.get(id);
-  if (!shared) { shared = Object.freeze(keys); keyLists.set(id, shared); }
-  return shared;
+  return sharedKeys(keys);
 }
 
 /** Remove the fields of the groups not in `groups` from a full record (records not built here: tshark-ek input). */
 export function dropDetail(rec: Record<string, unknown>, groups: readonly DetailGroup[]): void {
   for (const g of DETAIL_GROUPS) if (!groups.includes(g)) for (const k of DETAIL_KEYS[g]) delete rec[k];
+}
+
+/** Every field a frame record can have, in record order (basic, then the detail groups, then `raw`). */
+export const FRAME_FIELDS: readonly string[] = Object.freeze([...BASIC_KEYS, ...DETAIL_GROUPS.flatMap((g) => DETAIL_KEYS[g]), 'raw']);
+
+// The selected-fields writer (`writeSelected`) identifies a field by its index in FRAME_FIELDS,
+// written as a number literal in its `switch` (named in a comment): literal case labels make a
+// jump table, where enum members would be property loads (tsc keeps const enums as objects under
+// isolatedModules). The "every field" test of field-selection.test.ts checks each case; adding a
+// field to the record means numbering it here and in the switch.
+const SWITCH_NUMBERING = 'ts,ts_sec,ts_nsec,linktype,cap_len,orig_len,malformed,truncated,channel,frequency,signal_dbm,noise_dbm,'
+  + 'data_rate_mbps,duration_us,phy,fcs_present,bad_fcs,fc_type,fc_subtype,type_subtype,subtype_name,flags,to_ds,from_ds,retry,protected,'
+  + 'duration_id,seq,frag,ra,ta,da,sa,sa_resolved,bssid,sta,ssid,ds_channel,country,wps_device_name,frame,capture,sa_local,'
+  + 'ra_resolved,ta_resolved,da_resolved,bssid_resolved,ssid_hex,ssids_hex,vendor_ies,raw';
+if (FRAME_FIELDS.join() !== SWITCH_NUMBERING) throw new Error('wifi/pack.ts: the field numbering of writeSelected is out of step with FRAME_FIELDS');
+
+/**
+ * The fields a record made with these groups can have that `fields` lists (record order, each once),
+ * or a message naming the first problem: an unknown field, or one whose detail group (or keep_raw) is off.
+ */
+export function selectFrameFields(fields: readonly string[], groups: readonly DetailGroup[], keepRaw: boolean): readonly string[] | string {
+  const available = frameKeys(groups, keepRaw);
+  for (const f of fields) {
+    if (available.includes(f)) continue;
+    if (!FRAME_FIELDS.includes(f)) return `unknown frames field "${f}"; the fields are: ${FRAME_FIELDS.join(', ')}`;
+    if (f === 'raw') return 'field "raw" needs keep_raw: true';
+    const group = DETAIL_GROUPS.find((g) => DETAIL_KEYS[g].includes(f))!;
+    return `field "${f}" is in detail group "${group}", which detail does not enable (add it: detail: [${[...groups, group].join(', ')}])`;
+  }
+  return sharedKeys(available.filter((k) => fields.includes(k)));
+}
+
+/** One frozen array per key list (the runtime's codec defines a record shape per array identity). */
+function sharedKeys(keys: readonly string[]): readonly string[] {
+  const id = keys.join();
+  let shared = keyLists.get(id);
+  if (!shared) { shared = Object.freeze([...keys]); keyLists.set(id, shared); }
+  return shared;
+}
+
+/**
+ * `(values, …) => ({ [keys[0]]: values[0], …, [PACKED_KEYS]: keys, [PACKED_VALUES]: view, [PACKED_RELEASE]: ticket })`
+ * for one key list: a literal of fixed shape, so each record gets the same hidden class in one
+ * allocation, the packed-form symbols included (stores under computed keys in a loop would go
+ * through V8's megamorphic path).
+ * The keys are field names from FRAME_FIELDS, quoted with JSON.stringify.
+ */
+type RecordFactory = (values: readonly unknown[], keys: readonly string[], view: Uint8Array, ticket: { released: number }) => Record<string, unknown>;
+function packedRecordFactory(keys: readonly string[]): RecordFactory {
+  const body = `return (v, keys, view, ticket) => ({ ${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}, [K]: keys, [V]: view, [R]: ticket });`;
+  return (new Function('K', 'V', 'R', body) as (k: symbol, v: symbol, r: symbol) => RecordFactory)(PACKED_KEYS, PACKED_VALUES, PACKED_RELEASE);
+}
+
+/** `(record) => record restricted to keys` (in that order), for records not built here. */
+export function recordProjection(keys: readonly string[]): (record: Record<string, unknown>) => Record<string, unknown> {
+  const body = `return { ${keys.map((k) => `${JSON.stringify(k)}: r[${JSON.stringify(k)}]`).join(', ')} };`;
+  return new Function('r', body) as (record: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const SLAB = 1 << 22;
@@ -325,6 +379,8 @@ export class FrameRecordBuilder {
   private captureName = '';
   private capturePacked = packStr('');
   private buf = new Uint8Array(SLAB);
+  /** `buf.buffer`, kept: the getter costs about half as much as making the record's view of it. */
+  private bufAb: ArrayBufferLike = this.buf.buffer;
   private pos = 0;
   /** Records written into `buf`, and how many of them the runtime has released (copied out). */
   private written = 0;
@@ -336,8 +392,27 @@ export class FrameRecordBuilder {
   private readonly addrRes: Array<string | null> = [null, null, null, null, null, null];
   private readonly addrResPacked: Uint8Array[] = [NIL, NIL, NIL, NIL, NIL, NIL];
 
-  constructor(groups: readonly DetailGroup[], readonly keepRaw: boolean, resolver: MacResolver) {
+  /** With a field selection: the selected fields' indexes in FRAME_FIELDS (key order), their values' scratch, and the record literal. */
+  private readonly selected: Uint8Array | undefined;
+  private readonly values: unknown[];
+  private readonly makeRecord: RecordFactory | undefined;
+
+  /**
+   * `fields`: only these fields (tshark's `-e`), in record order; undefined = every field of the
+   * detail level. Unknown fields, or fields of groups not enabled, throw (the plugin's config
+   * schema reports them first, with their place in the topology file).
+   */
+  constructor(groups: readonly DetailGroup[], readonly keepRaw: boolean, resolver: MacResolver, fields?: readonly string[]) {
     this.keys = frameKeys(groups, keepRaw);
+    if (fields !== undefined) {
+      const keys = selectFrameFields(fields, groups, keepRaw);
+      if (typeof keys === 'string') throw new Error(keys);
+      this.keys = keys;
+      this.selected = Uint8Array.from(keys, (k) => FRAME_FIELDS.indexOf(k));
+      this.makeRecord = packedRecordFactory(keys);
+    }
+    // generic elements from the start (no elements-kind changes as the first values come in)
+    this.values = new Array<unknown>(this.keys.length).fill(null);
     this.resolved = groups.includes('resolved');
     this.ssidHex = groups.includes('ssid_hex');
     this.vendorIes = groups.includes('vendor_ies');
@@ -364,6 +439,7 @@ export class FrameRecordBuilder {
 
   private newSlab(size: number): void {
     this.buf = new Uint8Array(size);
+    this.bufAb = this.buf.buffer;
     this.pos = 0;
     this.written = 0;
     this.ticket = { released: 0 };
@@ -375,7 +451,7 @@ export class FrameRecordBuilder {
     this.room(fr, raw);
     for (let size = SLAB; ; size *= 2) {
       try {
-        const rec = this.write(fr, frame, capture, raw);
+        const rec = this.selected === undefined ? this.write(fr, frame, capture, raw) : this.writeSelected(fr, frame, capture, raw);
         if (rec !== undefined) return rec;
       } catch (e) {
         if ((e as Error | undefined)?.name !== 'RangeError') throw e; // (by name: jest runs modules in another realm)
@@ -533,10 +609,140 @@ export class FrameRecordBuilder {
     if (p > b.length) return undefined;
     const rs = rec as Record<symbol, unknown>;
     rs[PACKED_KEYS] = this.keys;
-    rs[PACKED_VALUES] = new Uint8Array(b.buffer, start, p - start); // (= b.subarray(start, p), made faster: no species lookup)
+    rs[PACKED_VALUES] = new Uint8Array(this.bufAb, start, p - start); // (= b.subarray(start, p), made faster: no species lookup)
     rs[PACKED_RELEASE] = this.ticket;
     this.written++;
     // next record 8-byte aligned (cheaper copies of whole records later)
+    this.pos = (p + 7) & ~7;
+    return rec;
+  }
+
+  /**
+   * `write` for a field selection: each selected field is computed and written, in key order,
+   * and nothing else (an unselected address is not even looked up). Values and bytes are the
+   * ones `write` makes (field-selection.test.ts compares them on every corpus frame).
+   */
+  private writeSelected(fr: WifiFrame, frame: number, capture: string, raw: Uint8Array | undefined): BuiltFrameRecord | undefined {
+    const b = this.buf;
+    const start = this.pos;
+    const a = fr.buf;
+    const addrs = this.addrs;
+    const sel = this.selected!;
+    const vals = this.values;
+    const hasFc = fr.hasFc;
+    const fl = fr.fcFlags;
+    let p = start;
+    let v: unknown;
+    let ssidE: SsidEntry | undefined | null = null; // null: not looked up yet
+    for (let j = 0; j < sel.length; j++) {
+      const id = sel[j];
+      let num = false; // a number or null, written after the switch
+      switch (id) {
+        case 0 /* ts */: v = fr.tsSec * 1000 + fr.tsNsec / 1e6; num = true; break;
+        case 1 /* ts_sec */: v = fr.tsSec; num = true; break;
+        case 2 /* ts_nsec */: v = fr.tsNsec; num = true; break;
+        case 3 /* linktype */: v = fr.linktype; num = true; break;
+        case 4 /* cap_len */: v = fr.capLen; num = true; break;
+        case 5 /* orig_len */: v = fr.origLen; num = true; break;
+        case 6 /* malformed */: v = fr.malformed; b[p++] = fr.malformed ? 0xc3 : 0xc2; break;
+        case 7 /* truncated */: v = fr.truncated; b[p++] = fr.truncated ? 0xc3 : 0xc2; break;
+        case 8 /* channel */: v = fr.hasChannel ? fr.channel : null; num = true; break;
+        case 9 /* frequency */: v = fr.hasFrequency ? fr.frequency : null; num = true; break;
+        case 10 /* signal_dbm */: v = fr.hasSignal ? fr.signalDbm : null; num = true; break;
+        case 11 /* noise_dbm */: v = fr.hasNoise ? fr.noiseDbm : null; num = true; break;
+        case 12 /* data_rate_mbps */: v = fr.dataRate > 0 ? Math.round(fr.dataRate * 10) / 10 : null; num = true; break;
+        case 13 /* duration_us */: v = fr.hasDuration ? fr.radioDuration : null; num = true; break;
+        case 14 /* phy */: v = fr.hasRadio ? fr.phy : null; num = true; break;
+        case 15 /* fcs_present */: v = fr.fcsPresent; b[p++] = fr.fcsPresent ? 0xc3 : 0xc2; break;
+        case 16 /* bad_fcs */: v = fr.badFcs; b[p++] = fr.badFcs ? 0xc3 : 0xc2; break;
+        case 17 /* fc_type */: v = hasFc ? fr.fcType : null; num = true; break;
+        case 18 /* fc_subtype */: v = hasFc ? fr.fcSubtype : null; num = true; break;
+        case 19 /* type_subtype */: v = hasFc ? fr.typeSubtype : null; num = true; break;
+        case 20 /* subtype_name */: {
+          const t = fr.typeSubtype;
+          if (!hasFc) { v = null; b[p++] = 0xc0; }
+          else if (t < 64) { v = SUBTYPE_NAME[t]; p = wRaw(b, p, SUBTYPE_PACKED[t]); }
+          else { v = subtypeName(t); p = wStr(b, p, v as string); }
+          break;
+        }
+        case 21 /* flags */: v = hasFc ? fl : null; num = true; break;
+        case 22 /* to_ds */: v = (fl & 1) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
+        case 23 /* from_ds */: v = (fl & 2) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
+        case 24 /* retry */: v = (fl & 8) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
+        case 25 /* protected */: v = (fl & 0x40) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
+        case 26 /* duration_id */: v = fr.hasDurationId ? fr.durationId : null; num = true; break;
+        case 27 /* seq */: v = fr.hasSeq ? fr.seq : null; num = true; break;
+        case 28 /* frag */: v = fr.hasSeq ? fr.frag : null; num = true; break;
+        case 29 /* ra */: case 30 /* ta */: case 31 /* da */: case 32 /* sa */: case 34 /* bssid */: case 35 /* sta */: {
+          const o = id === 29 /* ra */ ? fr.ra : id === 30 /* ta */ ? fr.ta : id === 31 /* da */ ? fr.da : id === 32 /* sa */ ? fr.sa : id === 34 /* bssid */ ? fr.bssid : fr.staa;
+          if (o < 0) { v = null; b[p++] = 0xc0; }
+          else { v = addrs.macOf(addrs.slot(a, o)); p = wMac(b, p, a, o); }
+          break;
+        }
+        case 33 /* sa_resolved */: case 43 /* ra_resolved */: case 44 /* ta_resolved */: case 45 /* da_resolved */: case 46 /* bssid_resolved */: {
+          const o = id === 33 /* sa_resolved */ ? fr.sa : id === 43 /* ra_resolved */ ? fr.ra : id === 44 /* ta_resolved */ ? fr.ta : id === 45 /* da_resolved */ ? fr.da : fr.bssid;
+          if (o < 0) { v = null; b[p++] = 0xc0; }
+          else { const i = addrs.slot(a, o); v = addrs.resolvedOf(i, a, o); p = wRaw(b, p, addrs.resolvedPacked(i)); }
+          break;
+        }
+        case 36 /* ssid */: case 47 /* ssid_hex */: {
+          if (ssidE === null) ssidE = fr.ssidCount ? this.ssids.get(a, fr.ssidOff[0], fr.ssidLen[0]) : undefined;
+          if (ssidE === undefined) { v = null; b[p++] = 0xc0; }
+          else if (id === 36 /* ssid */) { v = ssidE.text; p = wRaw(b, p, ssidE.textPacked); }
+          else { v = ssidE.hex; p = wRaw(b, p, ssidE.hexPacked); }
+          break;
+        }
+        case 48 /* ssids_hex */: {
+          const n = fr.ssidCount;
+          const list: string[] = [];
+          p = arrayHeader(b, p, n);
+          for (let i = 0; i < n; i++) { const e = this.ssids.get(a, fr.ssidOff[i], fr.ssidLen[i]); list.push(e.hex); p = wRaw(b, p, e.hexPacked); }
+          v = list;
+          break;
+        }
+        case 37 /* ds_channel */: v = fr.dsChannel >= 0 ? fr.dsChannel : null; num = true; break;
+        case 38 /* country */: {
+          if (!fr.countryCount) { v = null; b[p++] = 0xc0; break; }
+          const co = fr.countryOff[0];
+          const k = (a[co] << 8) | a[co + 1];
+          let c = this.country[k];
+          if (c === undefined) { const s = asciiText(a, co, 2); c = { s, p: packStr(s) }; this.country[k] = c; }
+          v = c.s; p = wRaw(b, p, c.p);
+          break;
+        }
+        case 39 /* wps_device_name */:
+          if (fr.wpsCount) { v = asciiText(a, fr.wpsOff[0], fr.wpsLen[0]); p = wStr(b, p, v as string); } else { v = null; b[p++] = 0xc0; }
+          break;
+        case 40 /* frame */: v = frame; num = true; break;
+        case 41 /* capture */: v = capture; p = wRaw(b, p, this.capturePacked); break;
+        case 42 /* sa_local */: v = fr.sa >= 0 ? (a[fr.sa] & 2) === 2 : null; b[p++] = v === null ? 0xc0 : v ? 0xc3 : 0xc2; break;
+        case 49 /* vendor_ies */: {
+          const n = fr.vendorCount;
+          const list: VendorIe[] = [];
+          p = arrayHeader(b, p, n);
+          for (let i = 0; i < n; i++) { const e = this.vendors.get(fr.vendorOui[i], fr.vendorType[i]); list.push(e.ie); p = wRaw(b, p, e.packed); }
+          v = list;
+          break;
+        }
+        case 50 /* raw */: v = raw; p = wBin(b, p, raw!); break;
+      }
+      if (num) {
+        // one inline copy of the common cases for every numeric field (a call per field costs as much as the write)
+        const x = v as number | null;
+        if (x === null) b[p++] = 0xc0;
+        else if ((x | 0) === x && x >= -0x80 && x < 0x10000) {
+          if (x >= 0) {
+            if (x < 0x40) b[p++] = x;
+            else if (x < 0x100) { b[p] = 0xcc; b[p + 1] = x; p += 2; }
+            else { b[p] = 0xcd; b[p + 1] = x >>> 8; b[p + 2] = x & 0xff; p += 3; }
+          } else { if (x < -0x20) b[p++] = 0xd0; b[p++] = x & 0xff; }
+        } else p = wNum(b, p, x);
+      }
+      vals[j] = v;
+    }
+    if (p > b.length) return undefined;
+    const rec = this.makeRecord!(vals, this.keys, new Uint8Array(this.bufAb, start, p - start), this.ticket);
+    this.written++;
     this.pos = (p + 7) & ~7;
     return rec;
   }
