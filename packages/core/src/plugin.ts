@@ -38,6 +38,12 @@ export interface PluginDeclaration<S extends z.ZodType = z.ZodType> {
    * Returns the output port names that this config will emit on.
    */
   dynamicOutputs?: (config: z.output<S>) => string[];
+  /**
+   * The top-level fields the records of an output carry under this config, or undefined when that
+   * is not fixed (e.g. the probe with a `fields:` selection). The runtime then rejects, at load, an
+   * output subject that names a field the records lack (it would render as "_" for every record).
+   */
+  outputFields?: (config: z.output<S>, port: string) => readonly string[] | undefined;
   /** Build one actor for one instance (or one partition of an instance). */
   create(ctx: ActorContext, config: z.output<S>): Actor | Promise<Actor>;
 }

@@ -75,7 +75,7 @@ export const configSchema = z.strictObject({
       .describe(`only these fields on each wired record (absent: every field). Fields: ${WIRED_FIELDS.join(', ')} (raw needs keep_raw)`)
       .meta({ examples: [['ts', 'kind', 'ip_src', 'ip_dst', 'src_port', 'dst_port', 'flow_key', 'dns']] }),
   }).optional()
-    .describe('field selection per output (tshark -e): unselected fields are never written (on frames, not computed either). Include the fields the output subject uses ({subtype_name}, {sa%16} …): a field missing from a record renders as "_" in its subject'),
+    .describe('field selection per output (tshark -e): unselected fields are never written (on frames, not computed either). The fields the output subject uses ({subtype_name}, {sa%16} …) must be in the list (checked when the topology loads)'),
 }).superRefine((c, ctx) => {
   // Checked here, not in `fields` alone: which fields exist depends on detail and keep_raw.
   const groups = detailGroups(c.detail);
@@ -158,6 +158,8 @@ export const plugin = definePlugin({
       defaultSubject: 'net.packets.{kind}.p{flow_key%16}',
     },
   ],
+  // With a field selection, the runtime checks at load that the output subjects name only selected fields.
+  outputFields: (config: ProbeConfig, port: string) => (port === 'frames' ? config.fields?.frames : port === 'wired' ? config.fields?.wired : undefined),
   create(ctx: ActorContext, config: ProbeConfig): Actor {
     const counters = new Counters(ctx);
     let problem: string | undefined;

@@ -164,6 +164,33 @@ instances:
     });
   });
 
+    it('an output subject naming an unselected field is a topology error at the subject (so is an unbound output\'s default subject)', async () => {
+      const dir = wrapperPlugin();
+      const topo = (outputs: string) => `streams:
+  F: { subjects: ["f.>", "wifi.>", "net.>"] }
+instances:
+  probe:
+    use: ${JSON.stringify(dir)}
+    config:
+      source: { kind: file, path: /x.pcap }
+      fields:
+        frames: [ts, subtype_name]
+        wired: [ts, kind, flow_key]
+    outputs:
+${outputs}`;
+      await expect(startTestPipeline({ yaml: topo('      frames: { subject: "f.{subtype_name}.p{sa%16}" }\n') }))
+        .rejects.toThrow(/test-topology\.yaml:12:\d+: instances\.probe\.outputs\.frames\.subject: the subject names \{sa\}, but under this config the records of "frames" carry only ts, subtype_name; add sa/);
+      await expect(startTestPipeline({ yaml: topo('      frames: "f.{ts}"\n      wired: "net.{kind}.{ip_src}"\n') }))
+        .rejects.toThrow(/instances\.probe\.outputs\.wired: the subject names \{ip_src\}/);
+      // frames unbound: its default subject wifi.frames.{subtype_name}.p{sa%16} needs sa
+      await expect(startTestPipeline({ yaml: topo('      wired: "net.{kind}"\n') }))
+        .rejects.toThrow(/instances\.probe\.config: the subject names \{sa\}.*default subject of "frames"/);
+      // every subject field selected: loads
+      const ok = await startTestPipeline({ yaml: topo('      frames: "f.{subtype_name}"\n      wired: "net.{kind}.p{flow_key%4}"\n').replace('path: /x.pcap', 'path: /nonexistent.pcap') }).catch((e: Error) => e);
+      expect(String(ok)).not.toMatch(/the subject names/);
+      if (!(ok instanceof Error)) await ok.stop();
+    });
+
   it('in a topology: published records hold the selected fields, on the subjects their fields render', async () => {
     const dir = wrapperPlugin();
     const capture = 'aircrack-ng__n-02.cap';

@@ -98,6 +98,8 @@ export function resolveTopology(fileOrText: { file: string } | { text: string; f
       const subject = typeof v === 'string' ? v : v.subject;
       let template;
       try { template = compileSubjectTemplate(subject); } catch (e) { issues.push(source.issue([...at, 'outputs', port], errorMessage(e))); continue; }
+      const missing = fieldsMissing(template.fields, plugin.declaration.outputFields?.(config, port), port);
+      if (missing) { issues.push(source.issue([...at, 'outputs', port, ...(typeof v === 'string' ? [] : ['subject'])], missing)); continue; }
       const probe = subject.replace(/\{[^}]*\}/g, 'x');
       if (!streams.some((s) => s.subjects.some((x) => subjectMatches(x, probe)))) {
         issues.push(source.issue([...at, 'outputs', port], `no stream captures ${subject}; add one under streams:`));
@@ -106,12 +108,25 @@ export function resolveTopology(fileOrText: { file: string } | { text: string; f
       outputs.push({ port, template, batch: (typeof v === 'string' ? undefined : v.batch) ?? DEFAULT_BATCH });
     }
     for (const p of plugin.declaration.outputs) {
-      if (!spec.outputs[p.name] && p.defaultSubject) outputs.push({ port: p.name, template: compileSubjectTemplate(p.defaultSubject), batch: DEFAULT_BATCH });
+      if (spec.outputs[p.name] || !p.defaultSubject) continue;
+      const template = compileSubjectTemplate(p.defaultSubject);
+      const missing = fieldsMissing(template.fields, plugin.declaration.outputFields?.(config, p.name), p.name);
+      if (missing) { issues.push(source.issue([...at, 'config'], `${missing} (the default subject of "${p.name}" is ${p.defaultSubject}; bind the output with its own subject under outputs:)`)); continue; }
+      outputs.push({ port: p.name, template, batch: DEFAULT_BATCH });
     }
     instances.push({ name, spec, plugin, config, inputs, outputs, deadLetter: spec.dead_letter ?? `${DLQ_PREFIX}.${name}` });
   }
   if (issues.length) throw topologyError(issues);
   return { file, source, topology, instances, streams };
+}
+
+/** What is wrong when a subject names fields the output's records do not carry (undefined: nothing). */
+function fieldsMissing(subjectFields: readonly string[], carried: readonly string[] | undefined, port: string): string | undefined {
+  if (!carried) return undefined;
+  const have = new Set(carried);
+  const missing = [...new Set(subjectFields.map((f) => f.split('.')[0]!))].filter((f) => !have.has(f));
+  if (!missing.length) return undefined;
+  return `the subject names ${missing.map((f) => `{${f}}`).join(', ')}, but under this config the records of "${port}" carry only ${carried.join(', ')}; add ${missing.join(', ')} to the plugin's field selection or change the subject`;
 }
 
 export async function createTransport(topology: Topology, log?: Logger): Promise<Transport> {
