@@ -14,17 +14,22 @@
  *
  * With --frames FILE, instead the two aggregations of examples/wifi-probes.yaml (daily_stats over
  * every frame, device_stats over the probe requests) on real decoded frames, fed as the aggregate
- * actor feeds them (addBatch per 1000-record message, then drainChanges + closeUpTo), each batch
- * packed and unpacked as the runtime's codec does (msgpackr records). Only engine time is measured;
- * the first --records N frames of FILE are read (decoded per batch, not timed):
+ * actor feeds them (addBatch per 1000-record message, then drainChanges + closeUpTo, a commit per
+ * message to an in-memory KV, the changelog records encoded), each batch packed and unpacked as the
+ * runtime's codec does (msgpackr records). Engine, commit and changelog time are measured apart
+ * (process CPU time; the KV server and the transport are not); the first --records N frames of FILE are read
+ * (decoded per batch, not timed):
  *
  *   pcapflow decode CAPTURE --format msgpack > /tmp/frames.msgpack   (CAPTURE e.g. from make-bench-pcap.mjs)
  *   node dist/bench/engine-bench.js --frames /tmp/frames.msgpack --records 500000 --runs 3
  */
 import { createReadStream } from 'node:fs';
 import { Packr, Unpackr, UnpackrStream } from 'msgpackr';
+import type { KvStore } from '@pcapflow/core';
 import { Aggregator, type AggregationSpec } from '../engine';
+import { changeRecord } from '../query/query';
 import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
+import { AppliedSeqs, TableStore } from '../runtime/state';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -139,21 +144,74 @@ const WIFI_DEVICES = toAggregationSpec({
   },
 } as AggregateOpConfig);
 
-/** One pass over the first N frames of `file`: records/s of each wifi-probes aggregation (engine time only). */
-async function runWifi(file: string): Promise<{ daily: number; devices: number; dailyRecs: number; deviceRecs: number; dailyChanges: number; deviceChanges: number }> {
-  const stages = [
-    { agg: new Aggregator(WIFI_DAILY), batch: [] as Record<string, unknown>[], ns: 0n, recs: 0, changes: 0, seq: 0 },
-    { agg: new Aggregator(WIFI_DEVICES), batch: [] as Record<string, unknown>[], ns: 0n, recs: 0, changes: 0, seq: 0 },
-  ];
+/** CPU time of the process (user + system, every thread: GC included) in ns: the machine is shared, wall time is not the cost. */
+function cpuNs(): bigint {
+  const u = process.cpuUsage();
+  return BigInt(u.user + u.system) * 1000n;
+}
+
+/** An in-memory KvStore (as the embedded transport's): the commit's own CPU, without a server. */
+class MemKv implements KvStore {
+  readonly bucket = 'bench';
+  readonly data = new Map<string, Uint8Array>();
+  async get(key: string) { const v = this.data.get(key); return v ? { value: v, revision: 1 } : undefined; }
+  async put(key: string, value: Uint8Array) { this.data.set(key, value); return 1; }
+  async delete(key: string) { this.data.delete(key); }
+  async *keys() { for (const k of [...this.data.keys()]) yield k; }
+  async *watch(): AsyncIterable<{ key: string; revision: number; op: 'put' | 'del' }> { return; }
+}
+
+interface WifiStage {
+  name: string;
+  table: string;
+  agg: Aggregator;
+  store: TableStore;
+  applied: AppliedSeqs;
+  batch: Record<string, unknown>[];
+  /** ns in the engine (addBatch, drainChanges, closeUpTo), in commits, in changelog records + their encoding */
+  engineNs: bigint;
+  commitNs: bigint;
+  changelogNs: bigint;
+  recs: number;
+  changes: number;
+  seq: number;
+}
+
+type WifiResult = Pick<WifiStage, 'name' | 'engineNs' | 'commitNs' | 'changelogNs' | 'recs' | 'changes'> & { rowPuts: number; commits: number };
+
+/**
+ * One pass over the first N frames of `file` through each wifi-probes aggregation, fed as the aggregate
+ * actor feeds it: addBatch per 1000-record message, drainChanges + closeUpTo, a commit to an in-memory
+ * KV (TableStore: row encoding and slot bookkeeping, no server), and the changelog records
+ * (changeRecord) encoded as the runtime's codec does. Each part is timed on its own.
+ */
+async function runWifi(file: string): Promise<WifiResult[]> {
+  const stage = (name: string, table: string, spec: AggregationSpec): WifiStage => {
+    const store = new TableStore(new MemKv(), { table, partitions: 1, dedupeWindowMs: 600_000, dedupeMax: 100_000, replayEpochs: 0 });
+    return { name, table, agg: new Aggregator(spec), store, applied: new AppliedSeqs(600_000, 100_000), batch: [], engineNs: 0n, commitNs: 0n, changelogNs: 0n, recs: 0, changes: 0, seq: 0 };
+  };
+  const stages = [stage('daily_stats', 'daily_subtype_stats', WIFI_DAILY), stage('device_stats', 'device_probe_stats', WIFI_DEVICES)];
   // as the runtime's codec sends and receives a message (records with one shape per message)
   const packr = new Packr({ useRecords: true });
   const unpackr = new Unpackr({ useRecords: true });
-  const feed = (st: (typeof stages)[number]) => {
+  const feed = async (st: WifiStage) => {
     const records = unpackr.unpack(packr.pack(st.batch)) as Record<string, unknown>[];
-    const t0 = process.hrtime.bigint();
-    st.agg.addBatch(records, ++st.seq);
-    st.changes += st.agg.drainChanges().length + st.agg.closeUpTo().length;
-    st.ns += process.hrtime.bigint() - t0;
+    const seq = ++st.seq;
+    const t0 = cpuNs();
+    st.agg.addBatch(records, seq);
+    const changes = st.agg.drainChanges().concat(st.agg.closeUpTo());
+    const t1 = cpuNs();
+    st.applied.add('IN', seq, 0);
+    await st.store.commit(st.agg, st.applied);
+    const t2 = cpuNs();
+    const out = changes.map((ch) => changeRecord(st.table, st.agg.groupNames, ch, true));
+    // the runtime's encodeBatch for records without a packed form: msgpackr records
+    for (let i = 0; i < out.length; i += BATCH) packr.pack(out.slice(i, i + BATCH));
+    const t3 = cpuNs();
+    st.engineNs += t1 - t0;
+    st.commitNs += t2 - t1;
+    st.changelogNs += t3 - t2;
+    st.changes += changes.length;
     st.recs += st.batch.length;
     st.batch = [];
   };
@@ -161,37 +219,38 @@ async function runWifi(file: string): Promise<{ daily: number; devices: number; 
   let n = 0;
   for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
     stages[0].batch.push(r);
-    if (stages[0].batch.length === BATCH) feed(stages[0]);
+    if (stages[0].batch.length === BATCH) await feed(stages[0]);
     // the split stage's probe_req route (type_subtype = 4), batched as its output
     if (r.type_subtype === 4) {
       stages[1].batch.push(r);
-      if (stages[1].batch.length === BATCH) feed(stages[1]);
+      if (stages[1].batch.length === BATCH) await feed(stages[1]);
     }
     if (++n >= N) break;
   }
   stream.destroy();
-  for (const st of stages) if (st.batch.length) feed(st);
-  const rate = (st: (typeof stages)[number]) => st.recs / (Number(st.ns) / 1e9);
-  return {
-    daily: rate(stages[0]), devices: rate(stages[1]), dailyRecs: stages[0].recs, deviceRecs: stages[1].recs,
-    dailyChanges: stages[0].changes, deviceChanges: stages[1].changes,
-  };
+  for (const st of stages) if (st.batch.length) await feed(st);
+  return stages.map((st) => ({
+    name: st.name, engineNs: st.engineNs, commitNs: st.commitNs, changelogNs: st.changelogNs, recs: st.recs, changes: st.changes,
+    rowPuts: st.store.rowPuts, commits: st.store.commits,
+  }));
 }
 
 async function mainWifi(file: string): Promise<void> {
-  const daily: number[] = [], devices: number[] = [];
-  let last: Awaited<ReturnType<typeof runWifi>> | undefined;
-  for (let r = 0; r < RUNS; r++) {
-    last = await runWifi(file);
-    daily.push(last.daily);
-    devices.push(last.devices);
+  const runs: WifiResult[][] = [];
+  for (let r = 0; r < RUNS; r++) runs.push(await runWifi(file));
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const us = (ns: bigint, recs: number) => Number(ns) / 1e3 / recs;
+  for (let s = 0; s < runs[0].length; s++) {
+    const last = runs[runs.length - 1][s];
+    const part = (f: (x: WifiResult) => bigint) => {
+      const xs = runs.map((run) => us(f(run[s]), run[s].recs));
+      return `${median(xs).toFixed(3)} (${xs.map((x) => x.toFixed(3)).join(', ')})`;
+    };
+    const total = runs.map((run) => run[s].recs / (Number(run[s].engineNs + run[s].commitNs + run[s].changelogNs) / 1e9));
+    console.log(`${last.name} (${last.recs} records, ${last.changes} change rows, ${last.commits} commits, ${last.rowPuts} row puts): ` +
+      `median ${(median(total) / 1e6).toFixed(2)}M records/s (runs: ${total.map((x) => (x / 1e6).toFixed(2)).join(', ')})`);
+    console.log(`  µs per record: engine ${part((x) => x.engineNs)}; commit ${part((x) => x.commitNs)}; changelog ${part((x) => x.changelogNs)}`);
   }
-  const show = (xs: number[]) => {
-    const s = xs.slice().sort((a, b) => a - b);
-    return `median ${(s[Math.floor(s.length / 2)] / 1e6).toFixed(2)}M records/s (runs: ${xs.map((x) => (x / 1e6).toFixed(2)).join(', ')})`;
-  };
-  console.log(`daily_stats  (${last!.dailyRecs} frames, ${last!.dailyChanges} change rows): ${show(daily)}`);
-  console.log(`device_stats (${last!.deviceRecs} probe requests, ${last!.deviceChanges} change rows): ${show(devices)}`);
 }
 
 function main(): void {

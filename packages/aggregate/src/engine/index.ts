@@ -1,9 +1,11 @@
 /**
  * The @pcapflow/aggregate engine: pure, synchronous, serialisable. No I/O: the plugin layer feeds
- * records, persists `drainPersist()` output to KV and publishes `drainChanges()`/`closeUpTo()` rows.
+ * records, persists what `drainPersistRows()` hands out (written by `writeGroupState`, the bytes
+ * encodeValue gives for `drainPersist()`'s snapshots) to KV and publishes `drainChanges()`/`closeUpTo()` rows.
  */
 export { Aggregator, AggregationSpecError } from './table';
-export type { AggregationSpec, AggregateColumn, AddResult, Change, GroupSnapshot, AggregatorSnapshot, AggregatorMetrics, EngineOptions } from './table';
+export type { AggregationSpec, AggregateColumn, AddResult, Change, GroupSnapshot, AggregatorSnapshot, AggregatorMetrics, EngineOptions, PersistRow } from './table';
+export { MsgpackWriter, RecordShape } from './msgpack-writer';
 export { AGGREGATES, aggregateFactory, CountDistinctAcc, DEFAULT_COLLECT_MAX, DEFAULT_EXACT_DISTINCT_LIMIT, DEFAULT_HISTOGRAM_MAX } from './aggregates';
 export type { Accumulator, AggregateFactory, AggregateName, AggregateOptions } from './aggregates';
 export { normalizeWindow, parseDuration, windowStarts, WindowSpecError } from './windows';

@@ -5,6 +5,7 @@ import {
   aggregateFactory, CollectSetAcc, CountAcc, CountDistinctAcc, MinMaxAcc, PickAcc, SumAcc,
   type Accumulator, type AggregateFactory, type AggregateOptions,
 } from './aggregates';
+import { RecordShape, type MsgpackWriter } from './msgpack-writer';
 import { decodeKey, encodeGroupKey, internalKey1, internalKeyN, KeyTrie, windowKeySuffix } from './keys';
 import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
 
@@ -54,6 +55,11 @@ export interface Change {
   deleted?: boolean;
   /** Aggregate columns whose bounded state dropped input or became approximate. */
   truncated?: string[];
+}
+
+/** A changed row handed out by Aggregator.drainPersistRows (its external key; the rest is the engine's). */
+export interface PersistRow {
+  readonly key: string;
 }
 
 /** What add() did with a record. */
@@ -157,6 +163,14 @@ const KIND_OF: Record<string, number> = {
   COUNT: K_COUNT, SUM: K_SUM, AVG: K_SUM, MIN: K_MINMAX, MAX: K_MINMAX, COLLECT_SET: K_SET, COUNT_DISTINCT: K_DISTINCT,
   EARLIEST: K_PICK, LATEST: K_PICK, EARLIEST_BY_OFFSET: K_PICK, LATEST_BY_OFFSET: K_PICK, WINDOWSTART: K_NONE, WINDOWEND: K_NONE,
 };
+
+// Shapes of the persisted state as objects (GroupSnapshot, accumulator toJSON), keys in the order
+// those objects are built in, for writeGroupState.
+const RS_SNAP = new RecordShape(['key', 'g', 'l', 'a']), RS_SNAP_C = new RecordShape(['key', 'g', 'l', 'a', 'c']);
+const RS_SNAP_W = new RecordShape(['key', 'g', 'l', 'a', 's', 'e']), RS_SNAP_WC = new RecordShape(['key', 'g', 'l', 'a', 's', 'e', 'c']);
+const RS_COUNT = new RecordShape(['n']), RS_SUM = new RecordShape(['s', 'n']), RS_V = new RecordShape(['v']);
+const RS_ITEMS = new RecordShape(['items']), RS_ITEMS_T = new RecordShape(['items', 't']);
+const RS_X = new RecordShape(['x']), RS_HLL = new RecordShape(['hll']), RS_PICK = new RecordShape(['v', 'ts', 'seq']), RS_EMPTY = new RecordShape([]);
 
 const AS_RE = /^([\s\S]*?)\s+AS\s+(`(?:[^`]|``)+`|[A-Za-z_$][A-Za-z0-9_$]*)\s*$/i;
 
@@ -750,19 +764,127 @@ export class Aggregator {
 
   /** Group states to write (changed since the last call, including closed flags) and keys to delete. */
   drainPersist(): { upserts: GroupSnapshot[]; deletes: string[] } {
+    const { rows, deletes } = this.drainPersistRows();
+    const upserts: GroupSnapshot[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) upserts[i] = this.groupSnapshot(rows[i] as Group);
+    return { upserts, deletes };
+  }
+
+  /**
+   * As drainPersist, but the changed groups as handles, to be written with writeGroupState (or read
+   * with groupState) before any further record is added: the commit path encodes them without
+   * building a GroupSnapshot object per row.
+   */
+  drainPersistRows(): { rows: PersistRow[]; deletes: string[] } {
     const deletes = this.persistDeletes;
     this.persistDeletes = [];
-    const upserts: GroupSnapshot[] = [];
+    const rows: Group[] = [];
     for (const g of this.persistQueue) {
       if (!g.persistDirty) continue;
       g.persistDirty = false;
       if (g.dead) continue;
       if (g.persistedKey !== undefined && g.persistedKey !== g.key) deletes.push(g.persistedKey);
       g.persistedKey = g.key;
-      upserts.push(this.groupSnapshot(g));
+      rows.push(g);
     }
     this.persistQueue = [];
-    return { upserts, deletes };
+    return { rows, deletes };
+  }
+
+  /** The state of a row from drainPersistRows, as drainPersist would give it. */
+  groupState(row: PersistRow): GroupSnapshot {
+    return this.groupSnapshot(row as Group);
+  }
+
+  /**
+   * Write the state of a row from drainPersistRows as core's encodeValue writes its GroupSnapshot
+   * (see MsgpackWriter), so that decodeValue gives what groupState gives. False when the row holds
+   * something the writer does not write (an object or Date group value, an accumulator other than
+   * COUNT/SUM/AVG/MIN/MAX/COLLECT_SET/COUNT_DISTINCT/EARLIEST/LATEST…): the writer's position is then
+   * undefined and the caller starts over and encodes groupState(row) instead.
+   */
+  writeGroupState(row: PersistRow, w: MsgpackWriter): boolean {
+    const g = row as Group;
+    const windowed = this.window.type !== 'none';
+    if (!w.record(windowed ? (g.closed ? RS_SNAP_WC : RS_SNAP_W) : g.closed ? RS_SNAP_C : RS_SNAP)) return false;
+    w.str(g.key);
+    const vals = g.ks.values;
+    w.arrayHeader(vals.length);
+    for (let i = 0; i < vals.length; i++) if (!w.value(vals[i])) return false;
+    if (g.lastTs === -Infinity) w.nil();
+    else w.number(g.lastTs);
+    const accs = g.accs;
+    const kinds = this.kinds;
+    w.arrayHeader(accs.length);
+    for (let i = 0; i < accs.length; i++) {
+      const a = accs[i];
+      switch (kinds[i]) {
+        case K_COUNT:
+          if (!w.record(RS_COUNT)) return false;
+          w.number((a as CountAcc).n);
+          break;
+        case K_SUM:
+          if (!w.record(RS_SUM)) return false;
+          w.number((a as SumAcc).s);
+          w.number((a as SumAcc).n);
+          break;
+        case K_MINMAX:
+          if (!w.record(RS_V) || !w.value((a as MinMaxAcc).v)) return false;
+          break;
+        case K_SET: {
+          const set = a as CollectSetAcc;
+          if (!w.record(set.truncated ? RS_ITEMS_T : RS_ITEMS)) return false;
+          const items = set.items;
+          w.arrayHeader(items.length);
+          for (let k = 0; k < items.length; k++) if (!w.value(items[k])) return false;
+          if (set.truncated) w.bool(true);
+          break;
+        }
+        case K_DISTINCT: {
+          const d = a as CountDistinctAcc;
+          if (d.hll !== null) {
+            if (!w.record(RS_HLL)) return false;
+            w.str(d.hll.toBase64());
+            break;
+          }
+          if (!w.record(RS_X)) return false;
+          w.arrayHeader(2 * d.size);
+          const t = d.table;
+          if (t !== null) {
+            for (let k = 0; k < t.length; k += 2) {
+              const hi = t[k], lo = t[k + 1];
+              if (hi !== 0 || lo !== 0) {
+                w.number(hi);
+                w.number(lo);
+              }
+            }
+          }
+          break;
+        }
+        case K_PICK: {
+          const p = a as PickAcc;
+          if (!p.has) {
+            if (!w.record(RS_EMPTY)) return false;
+            break;
+          }
+          if (!w.record(RS_PICK) || !w.value(p.v)) return false;
+          w.number(p.ts);
+          w.number(p.seq);
+          break;
+        }
+        case K_NONE:
+          if (!w.record(RS_EMPTY)) return false;
+          break;
+        default:
+          return false;
+      }
+    }
+    if (windowed) {
+      w.number(g.start);
+      w.number(g.end);
+    }
+    if (g.closed) w.number(1);
+    return true;
   }
 
   private groupSnapshot(g: Group): GroupSnapshot {

@@ -59,8 +59,13 @@ export function querySubject(table: string, partition?: number): string {
   return partition === undefined ? `pcapflow.query.${table}` : `pcapflow.query.${table}.${partition}`;
 }
 
-/** A changelog / query row: group columns, aggregates, window_start/window_end, _key, _table, _final. */
-export function changeRecord(table: string, groupNames: readonly string[], ch: Change): Record<string, unknown> {
+/**
+ * A changelog / query row: group columns, aggregates, window_start/window_end, _key, _table, _final.
+ * `consume`: the caller drops `ch` after this (the actor publishing what it drained), so its `row`
+ * object becomes the record instead of being copied (one object and a dozen property copies less
+ * per changelog row; same keys in the same order).
+ */
+export function changeRecord(table: string, groupNames: readonly string[], ch: Change, consume = false): Record<string, unknown> {
   if (ch.deleted) {
     const { values, windowStart } = decodeKey(ch.key);
     const r: Record<string, unknown> = {};
@@ -74,9 +79,13 @@ export function changeRecord(table: string, groupNames: readonly string[], ch: C
   }
   // Copied key by key: the spread copy came out several times slower to build here and, with the
   // fields added after it, slower for msgpackr to encode (this runs for every changelog row).
-  const r: Record<string, unknown> = {};
-  const row = ch.row;
-  for (const k in row) r[k] = row[k];
+  let r: Record<string, unknown>;
+  if (consume) r = ch.row;
+  else {
+    r = {};
+    const row = ch.row;
+    for (const k in row) r[k] = row[k];
+  }
   if (ch.windowStart !== undefined) {
     r.window_start = ch.windowStart;
     r.window_end = ch.windowEnd;

@@ -207,7 +207,8 @@ export class AggregateActor implements Actor {
 
   private publish(changes: Change[]): void {
     const names = this.agg.groupNames;
-    for (const ch of changes) this.ctx.emit('changes', changeRecord(this.table, names, ch));
+    // the changes were drained for this: their row objects become the records
+    for (const ch of changes) this.ctx.emit('changes', changeRecord(this.table, names, ch, true));
     this.m.changes.inc(changes.length);
   }
 

@@ -13,7 +13,7 @@
 // put and the _ckpt put leaves the previous commit intact, and the batch is simply applied again when
 // its message is redelivered; a crash after the _ckpt put is recognised by the applied sequences.
 import { decodeValue, encodeValue, PcapflowError, type KvStore } from '@pcapflow/core';
-import { Aggregator, type AggregationSpec, type GroupSnapshot } from '../engine';
+import { Aggregator, MsgpackWriter, RecordShape, type AggregationSpec, type GroupSnapshot, type PersistRow } from '../engine';
 import { SeqRanges } from './seq-ranges';
 
 export interface RowValue { v: GroupSnapshot | null; e: number }
@@ -154,12 +154,11 @@ export class TableStore {
   epoch = 0;
   /** next epoch to use (above every epoch ever written, committed or not) */
   private nextEpoch = 1;
-  /** row keys whose committed version is in slot b (all others: slot a, or none) */
-  private inB = new Set<string>();
-  /** row keys with a committed version in some slot */
-  private persisted = new Set<string>();
+  /** row key → the slot ('a' or 'b') holding its committed version; absent: no committed version */
+  private committedSlot = new Map<string, 'a' | 'b'>();
   commits = 0;
   rowPuts = 0;
+  private readonly writer = new MsgpackWriter();
 
   constructor(private readonly kv: KvStore, private readonly o: StoreOptions) {}
 
@@ -199,8 +198,7 @@ export class TableStore {
     const recent: GroupSnapshot[] = [];
     const deletes: string[] = [];
     let discarded = 0;
-    this.inB.clear();
-    this.persisted.clear();
+    this.committedSlot.clear();
     for (const [rk, s] of slots) {
       let best: 'a' | 'b' | undefined;
       for (const slot of ['a', 'b'] as const) {
@@ -221,8 +219,7 @@ export class TableStore {
         continue;
       }
       groups.push(v.v);
-      this.persisted.add(rk);
-      if (best === 'b') this.inB.add(rk);
+      this.committedSlot.set(rk, best);
       if (v.e > committed - this.o.replayEpochs) recent.push(v.v);
     }
     await inParallel(deletes, (k) => this.kv.delete(k));
@@ -239,10 +236,12 @@ export class TableStore {
 
   /**
    * Persist what changed in the aggregator and the applied sequences as one commit. Synchronous up to
-   * the first await (drains the aggregator), so records applied after the call go to the next commit.
+   * the first await: the aggregator is drained and every changed row encoded first, so records
+   * applied after the call (while the puts are in flight) go to the next commit and never leak into
+   * the row values of this one.
    */
-  async commit(agg: Aggregator, applied: AppliedSeqs): Promise<{ upserts: GroupSnapshot[]; deletes: string[] }> {
-    const { upserts, deletes } = agg.drainPersist();
+  async commit(agg: Aggregator, applied: AppliedSeqs): Promise<{ upserted: string[]; deletes: string[] }> {
+    const { rows, deletes } = agg.drainPersistRows();
     applied.prune(this.now());
     const e = this.nextEpoch++;
     const ckpt: CheckpointValue = {
@@ -251,20 +250,29 @@ export class TableStore {
       d: applied.encode(),
     };
     const ckptBytes = encodeValue(ckpt);
-    // Row puts go out as they are encoded, at most PUT_CONCURRENCY awaiting their acks at once (no
-    // await per row: the client sends what was put in one turn of the event loop in one write).
+    const upserted: string[] = new Array(rows.length);
+    const values: Uint8Array[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      upserted[i] = rows[i].key;
+      values[i] = this.encodeRow(agg, rows[i], e);
+    }
+    // Each row goes to the slot that does not hold its committed version (a new row: slot a). Row
+    // puts go out at most PUT_CONCURRENCY awaiting their acks at once (no await per row: the client
+    // sends what was put in one turn of the event loop in one write).
     const acks: Promise<number>[] = [];
-    for (const g of upserts) {
-      const slot = this.inB.has(g.key) ? 'a' : this.persisted.has(g.key) ? 'b' : 'a';
-      acks.push(this.kv.put(`${slot}.${g.key}`, encodeValue({ v: g, e } satisfies RowValue)));
+    const written: ('a' | 'b')[] = new Array(upserted.length);
+    for (let i = 0; i < upserted.length; i++) {
+      const k = upserted[i];
+      const slot = (written[i] = this.committedSlot.get(k) === 'a' ? 'b' : 'a');
+      acks.push(this.kv.put(`${slot}.${k}`, values[i]));
       if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
     }
     let gone: string[] = [];
     if (deletes.length) {
-      const upserted = new Set(upserts.map((g) => g.key));
-      gone = deletes.filter((k) => this.persisted.has(k) && !upserted.has(k));
+      const up = new Set(upserted);
+      gone = deletes.filter((k) => this.committedSlot.has(k) && !up.has(k));
       for (const k of gone) {
-        acks.push(this.kv.put(`${this.inB.has(k) ? 'a' : 'b'}.${k}`, encodeValue({ v: null, e } satisfies RowValue)));
+        acks.push(this.kv.put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, encodeValue({ v: null, e } satisfies RowValue)));
         if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
       }
     }
@@ -273,25 +281,32 @@ export class TableStore {
     // committed: the written slots now hold the committed versions
     this.epoch = e;
     this.commits++;
-    this.rowPuts += upserts.length + gone.length;
-    for (const { key: k } of upserts) {
-      const wasPersisted = this.persisted.has(k);
-      const toB = wasPersisted ? !this.inB.has(k) : false;
-      if (toB) this.inB.add(k);
-      else this.inB.delete(k);
-      this.persisted.add(k);
-    }
+    this.rowPuts += upserted.length + gone.length;
+    for (let i = 0; i < upserted.length; i++) this.committedSlot.set(upserted[i], written[i]);
     if (gone.length) {
-      for (const k of gone) {
-        this.persisted.delete(k);
-        this.inB.delete(k);
-      }
+      for (const k of gone) this.committedSlot.delete(k);
       // both slots of a deleted row go; a crash before this finishes leaves a committed tombstone that load() removes
       await inParallel(gone.flatMap((k) => [`a.${k}`, `b.${k}`]), (k) => this.kv.delete(k));
     }
-    return { upserts, deletes };
+    return { upserted, deletes };
+  }
+
+  /**
+   * One row slot value, {v: GroupSnapshot, e: epoch} (RowValue), written straight from the
+   * aggregator's state in the bytes encodeValue gives for it; a row holding a value the writer does
+   * not write (a Date group value, say) goes through encodeValue. Either way decodeValue gives the
+   * same RowValue.
+   */
+  private encodeRow(agg: Aggregator, row: PersistRow, e: number): Uint8Array {
+    const w = this.writer;
+    w.reset();
+    if (!w.record(RS_ROW) || !agg.writeGroupState(row, w)) return encodeValue({ v: agg.groupState(row), e } satisfies RowValue);
+    w.number(e);
+    return w.copy();
   }
 }
+
+const RS_ROW = new RecordShape(['v', 'e']);
 
 function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
