@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestPipeline } from '@pcapflow/core/testkit';
 import {
-  createDatabase, exampleTopology, generateCapture, psql, runExample, runInstanceAlone, startServers, type PostgresLike,
+  cpuBetween, cpuSnapshot, createDatabase, exampleTopology, generateCapture, psql, runExample, runInstanceAlone, startServers, type PostgresLike,
 } from './example-harness';
 import { runInProcesses, type ProcessRunResult } from './multi-process';
 
@@ -155,6 +155,7 @@ async function main(): Promise<void> {
     let peak = process.memoryUsage().rss;
     const rssBefore = peak;
     const e2eDb = await createDatabase(servers.pgUrl, 'bench_e2e');
+    const cpu0 = cpuSnapshot();
     const run = await profiled(profileDir, 'end-to-end', () => runExample({
       natsUrl: servers.natsUrl, capture: pcap!, pgUrl: e2eDb, yaml: exampleTopology(), timeoutMs: 3_600_000,
       onTick: ({ aggregated }) => {
@@ -163,23 +164,25 @@ async function main(): Promise<void> {
         while (marks.length && aggregated >= marks[0]!) rssAt.push({ frames: marks.shift()!, rss: peak, heap: m.heapUsed });
       },
     }));
+    const e2eCpu = cpuBetween(cpu0, cpuSnapshot());
     peak = Math.max(peak, process.memoryUsage().rss);
     const [daily, devices] = (await psql(e2eDb, 'SELECT (SELECT count(*) FROM daily_subtype_stats), (SELECT count(*) FROM device_probe_stats)')).trim().split('|').map(Number);
     const e2e = run.frames / (run.ms / 1000);
 
     // ---- 1b. the same pipeline as one OS process per host (fresh server, fresh database)
-    let multi: (ProcessRunResult & { placement: string[][]; daily: number; devices: number }) | undefined;
+    let multi: (ProcessRunResult & { placement: string[][]; daily: number; devices: number; cpu: ReturnType<typeof cpuBetween> }) | undefined;
     if (!flag('skip-processes')) {
       const groups = (arg('placement') ?? DEFAULT_PLACEMENT).split('|').map((g) => g.split(',').map((x) => x.trim()).filter(Boolean));
       const hostOf = (name: string) => { const i = groups.findIndex((g) => g.includes(name)); return `h${i >= 0 ? i : groups.length - 1}`; };
       await servers.restartNats();
       const db = await createDatabase(servers.pgUrl, 'bench_processes');
+      const c0 = cpuSnapshot();
       const r = await runInProcesses({
         natsUrl: servers.natsUrl, yaml: exampleTopology({ hostOf }), hosts: groups.map((_, i) => `h${i}`), env: { CAPTURE: pcap, PG_URL: db },
       });
       const [d, v] = (await psql(db, 'SELECT (SELECT count(*) FROM daily_subtype_stats), (SELECT count(*) FROM device_probe_stats)')).trim().split('|').map(Number);
       const placed = groups.map((_, i) => STAGES.filter((s) => hostOf(s) === `h${i}`));
-      multi = { ...r, placement: placed, daily: d!, devices: v! };
+      multi = { ...r, placement: placed, daily: d!, devices: v!, cpu: cpuBetween(c0, cpuSnapshot()) };
     }
 
     // ---- 2. each instance alone (fresh server; each consumes what the previous stages left in the streams)
@@ -223,6 +226,13 @@ async function main(): Promise<void> {
       console.log(`| ceiling: PostgreSQL COPY (psql, 7 columns of decoded-frame rows) | | ${fmt(ceilings.copy)} rows/s |`);
     }
     console.log('');
+    // Where the machine's CPU went: with every core busy, the end-to-end rate is bounded by the CPU seconds per frame of all processes together.
+    const cpuLine = (what: string, c: ReturnType<typeof cpuBetween>, frames: number) => {
+      const used = c.byCommand.reduce((s, [, v]) => s + v, 0);
+      console.log(`CPU, ${what}: ${c.byCommand.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; together ${used.toFixed(1)} s = ${(used / frames * 1e6).toFixed(1)} µs per frame; steal ${c.steal.toFixed(1)} s of ${c.wallCpu.toFixed(1)} s machine time`);
+    };
+    cpuLine('end to end, one process', e2eCpu, run.frames);
+    if (multi) cpuLine(`end to end, ${multi.placement.length} processes`, multi.cpu, multi.frames);
     console.log(`tables: daily_subtype_stats ${daily} rows, device_probe_stats ${devices} rows; sink rows written (upserts) ${run.sinkRows}`);
     console.log(`RSS of this process (the whole pipeline), by frames aggregated (daily_stats reads every frame): before the run ${mb(rssBefore)}`);
     console.log(`| frames aggregated | ${rssAt.map((r) => fmt(r.frames)).join(' | ')} | end |`);
@@ -231,7 +241,7 @@ async function main(): Promise<void> {
     console.log(`| JS heap in use | ${rssAt.map((r) => mb(r.heap)).join(' | ')} | |`);
     if (multi) {
       console.log(`${multi.placement.length} processes: tables daily_subtype_stats ${multi.daily} rows, device_probe_stats ${multi.devices} rows; peak RSS ${multi.placement.map((g, i) => `{${g.join(', ')}} ${mb(multi!.maxRss[`h${i}`] ?? 0)}`).join(', ')}`);
-      const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits for ${m?.handled ?? 0} messages`;
+      const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits (${m?.row_puts ?? 0} row puts, ${m?.changes ?? 0} changes) for ${m?.handled ?? 0} messages`;
       console.log(`aggregate commits: one process daily_stats ${commits(run.metrics.daily_stats)}, device_stats ${commits(run.metrics.device_stats)}; ${multi.placement.length} processes daily_stats ${commits(multi.metrics.daily_stats)}, device_stats ${commits(multi.metrics.device_stats)}`);
     }
   } finally {

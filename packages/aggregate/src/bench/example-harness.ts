@@ -4,7 +4,7 @@
  * and run the example topology here. Not part of the plugin's public surface (not exported by index).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startNatsServer, startTestPipeline, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
 
@@ -230,4 +230,53 @@ export async function runInstanceAlone(o: { natsUrl: string; yaml: string; insta
   } finally {
     await p.stop().catch(() => undefined);
   }
+}
+
+// ---------------------------------------------------------------- CPU by process (Linux /proc)
+
+/** CPU seconds used so far by every live process, grouped by command name, and the machine's steal time. */
+export interface CpuSnapshot { byCommand: Map<string, number>; steal: number; total: number }
+
+/**
+ * utime+stime of each live process plus cutime+cstime (its reaped children: exited PostgreSQL
+ * backends, finished child processes), grouped by command name. A delta of two snapshots is what
+ * each kind of process used in between. Empty off Linux.
+ */
+export function cpuSnapshot(): CpuSnapshot {
+  const hz = 100; // USER_HZ: 100 on Linux for every architecture Node runs on
+  const byCommand = new Map<string, number>();
+  let steal = 0;
+  let total = 0;
+  try {
+    // cpu  user nice system idle iowait irq softirq steal …
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    steal = (cpu[7] ?? 0) / hz;
+    total = cpu.reduce((s, x) => s + x, 0) / hz;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const f = stat.slice(close + 2).split(' ');
+      // fields after the command: state(0) … utime(11) stime(12) cutime(13) cstime(14)
+      const s = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / hz;
+      const name = comm.startsWith('postgres') ? 'postgres' : comm;
+      byCommand.set(name, (byCommand.get(name) ?? 0) + s);
+    }
+  } catch {
+    // not Linux: no figures
+  }
+  return { byCommand, steal, total };
+}
+
+/** CPU seconds per command between two snapshots (only the ones that used at least 0.05 s), and steal. */
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { byCommand: Array<[string, number]>; steal: number; wallCpu: number } {
+  const out: Array<[string, number]> = [];
+  for (const [k, v] of b.byCommand) {
+    const d = v - (a.byCommand.get(k) ?? 0);
+    if (d >= 0.05) out.push([k, d]);
+  }
+  out.sort((x, y) => y[1] - x[1]);
+  return { byCommand: out, steal: b.steal - a.steal, wallCpu: b.total - a.total };
 }
