@@ -259,7 +259,9 @@ export function cpuSnapshot(): CpuSnapshot {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const f = stat.slice(close + 2).split(' ');
-      // fields after the command: state(0) … utime(11) stime(12) cutime(13) cstime(14)
+      // kernel threads (children of kthreadd, pid 2) change their names as they work: not a process of the run
+      if (pid === '2' || f[1] === '2') continue;
+      // fields after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
       const s = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / hz;
       const name = comm.startsWith('postgres') ? 'postgres' : comm;
       byCommand.set(name, (byCommand.get(name) ?? 0) + s);
