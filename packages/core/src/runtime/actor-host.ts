@@ -73,6 +73,9 @@ export class ActorHost {
   private readonly pending = new Map<string, Map<string, Record<string, unknown>[]>>();
   /** Source mode: per output and subject, a batch built from pre-packed records (codec PACKED_*). */
   private readonly pendingPacked = new Map<string, Map<string, PackedBatchBuilder>>();
+  /** emitPacked's last output and its map in pendingPacked. */
+  private packedOutput?: string;
+  private packedBySubject?: Map<string, PackedBatchBuilder>;
   /** Average packed bytes per record, per output (sizes the next builder). */
   private readonly packedRecordBytes = new Map<string, number>();
   private emittedCounter?: SimpleCounter;
@@ -239,8 +242,11 @@ export class ActorHost {
   }
 
   private emitPacked(output: string, batch: number, subject: string, record: Record<string, unknown>): boolean {
-    let bySubject = this.pendingPacked.get(output);
+    // the last output's map (pendingPacked keeps each output's map once made): most emits go to one port
+    let bySubject = output === this.packedOutput ? this.packedBySubject : this.pendingPacked.get(output);
     if (!bySubject) { bySubject = new Map(); this.pendingPacked.set(output, bySubject); }
+    this.packedOutput = output;
+    this.packedBySubject = bySubject;
     let pb = bySubject.get(subject);
     if (!pb) {
       const list = this.pending.get(output)?.get(subject);

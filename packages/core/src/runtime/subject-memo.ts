@@ -4,6 +4,10 @@ import { partitionOf, TOKEN, type SubjectTemplate } from '../subject';
 const MAX_MEMO = 8192;
 /** Partition counts up to this get the precomputed-subjects path. */
 const MAX_PRECOMPUTED = 4096;
+/** Two fields, one of them `{field%N}` with N up to this: N array slots per value of the other (see memoOnKeyAndPartition). */
+const MAX_ARRAY_PARTITIONS = 256;
+/** Array slots that memo allocates before it starts over (bounds its memory as MAX_MEMO bounds the maps). */
+const MAX_ARRAY_SLOTS = 4 * MAX_MEMO;
 
 type Render = (record: Record<string, unknown>) => string;
 
@@ -92,6 +96,12 @@ function partitioned(template: SubjectTemplate, path: string[], read: (record: R
 function memoOnTwo(template: SubjectTemplate): Render | undefined {
   const tokens = [...template.source.matchAll(TOKEN)];
   if (tokens.length !== 2) return undefined;
+  // a `{field%N}` token as the inner key: an array indexed by the partition, not a second map
+  const inner = tokens.findIndex((t) => t[2] !== undefined && Number(t[2]) >= 1 && Number(t[2]) <= MAX_ARRAY_PARTITIONS);
+  if (inner >= 0) {
+    const outer = tokens[1 - inner]!;
+    return memoOnKeyAndPartition(template, tokenKey(outer[1]!, outer[2]), tokenKey(tokens[inner]![1]!, tokens[inner]![2]), Number(tokens[inner]![2]));
+  }
   const [keyA, keyB] = tokens.map((t) => tokenKey(t[1]!, t[2]));
   const memo = new Map<string | number | null, Map<string | number | null, string>>();
   let size = 0;
@@ -112,6 +122,36 @@ function memoOnTwo(template: SubjectTemplate): Render | undefined {
       subject = template.render(record);
       inner.set(b, subject);
       size++;
+    }
+    return subject;
+  };
+}
+
+/** memoOnTwo when one token is `{field%N}`: the subjects of one outer key are N array slots. */
+function memoOnKeyAndPartition(
+  template: SubjectTemplate,
+  outerKey: (record: Record<string, unknown>) => string | number | null | undefined,
+  partitionKey: (record: Record<string, unknown>) => string | number | null | undefined,
+  partitions: number,
+): Render {
+  const memo = new Map<string | number | null, Array<string | undefined>>();
+  let slots = 0;
+  return (record) => {
+    const a = outerKey(record);
+    if (a === undefined) return template.render(record);
+    const b = partitionKey(record) as number | undefined; // a partition: an integer in [0, partitions)
+    if (b === undefined) return template.render(record);
+    let subjects = memo.get(a);
+    if (subjects === undefined) {
+      if (slots + partitions > MAX_ARRAY_SLOTS) { memo.clear(); slots = 0; }
+      subjects = new Array<string | undefined>(partitions).fill(undefined);
+      slots += partitions;
+      memo.set(a, subjects);
+    }
+    let subject = subjects[b];
+    if (subject === undefined) {
+      subject = template.render(record);
+      subjects[b] = subject;
     }
     return subject;
   };

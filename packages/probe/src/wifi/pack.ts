@@ -634,11 +634,24 @@ export class FrameRecordBuilder {
     let p = start;
     let v: unknown;
     let ssidE: SsidEntry | undefined | null = null; // null: not looked up yet
+    // the AddrCache slot of the last address looked up, and its offset (-1: none yet)
+    let lastSlot = 0;
+    let lastSlotOff = -1;
     for (let j = 0; j < sel.length; j++) {
       const id = sel[j];
       let num = false; // a number or null, written after the switch
       switch (id) {
-        case 0 /* ts */: v = fr.tsSec * 1000 + fr.tsNsec / 1e6; num = true; break;
+        case 0 /* ts */: {
+          const t = fr.tsSec * 1000 + fr.tsNsec / 1e6;
+          v = t;
+          // a fraction of a millisecond (nearly always): the float 64, unrolled here (wNum's byte loop and call cost as much as the rest of the field)
+          if (BIG_ENDIAN_HOST || Number.isInteger(t)) { p = wNum(b, p, t); break; }
+          f64[0] = t;
+          b[p] = 0xcb; b[p + 1] = f64b[7]; b[p + 2] = f64b[6]; b[p + 3] = f64b[5]; b[p + 4] = f64b[4];
+          b[p + 5] = f64b[3]; b[p + 6] = f64b[2]; b[p + 7] = f64b[1]; b[p + 8] = f64b[0];
+          p += 9;
+          break;
+        }
         case 1 /* ts_sec */: v = fr.tsSec; num = true; break;
         case 2 /* ts_nsec */: v = fr.tsNsec; num = true; break;
         case 3 /* linktype */: v = fr.linktype; num = true; break;
@@ -676,13 +689,18 @@ export class FrameRecordBuilder {
         case 29 /* ra */: case 30 /* ta */: case 31 /* da */: case 32 /* sa */: case 34 /* bssid */: case 35 /* sta */: {
           const o = id === 29 /* ra */ ? fr.ra : id === 30 /* ta */ ? fr.ta : id === 31 /* da */ ? fr.da : id === 32 /* sa */ ? fr.sa : id === 34 /* bssid */ ? fr.bssid : fr.staa;
           if (o < 0) { v = null; b[p++] = 0xc0; }
-          else { v = addrs.macOf(addrs.slot(a, o)); p = wMac(b, p, a, o); }
+          else { lastSlot = addrs.slot(a, o); lastSlotOff = o; v = addrs.macOf(lastSlot); p = wMac(b, p, a, o); }
           break;
         }
         case 33 /* sa_resolved */: case 43 /* ra_resolved */: case 44 /* ta_resolved */: case 45 /* da_resolved */: case 46 /* bssid_resolved */: {
           const o = id === 33 /* sa_resolved */ ? fr.sa : id === 43 /* ra_resolved */ ? fr.ra : id === 44 /* ta_resolved */ ? fr.ta : id === 45 /* da_resolved */ ? fr.da : fr.bssid;
           if (o < 0) { v = null; b[p++] = 0xc0; }
-          else { const i = addrs.slot(a, o); v = addrs.resolvedOf(i, a, o); p = wRaw(b, p, addrs.resolvedPacked(i)); }
+          else {
+            // sa_resolved right after sa: the slot sa just took (no lookup since), not a second hash
+            const i = o === lastSlotOff ? lastSlot : addrs.slot(a, o);
+            lastSlot = i; lastSlotOff = o;
+            v = addrs.resolvedOf(i, a, o); p = wRaw(b, p, addrs.resolvedPacked(i));
+          }
           break;
         }
         case 36 /* ssid */: case 47 /* ssid_hex */: {
