@@ -4,7 +4,7 @@ import { definePlugin, parseDuration, errorMessage, type Actor, type ActorContex
 import { z } from 'zod';
 import { runDirectorySource, runFileSource, type SourceEnv } from './source/file-sources';
 import { runLiveSource } from './source/live';
-import { Counters, PacketProcessor, WIRED_FIELDS, type ProcessorOptions } from './source/processor';
+import { Counters, PacketProcessor, selectWiredFields, WIRED_FIELDS, type ProcessorOptions } from './source/processor';
 import { runTsharkEkSource } from './source/tshark-ek';
 import { DETAIL_GROUPS, FRAME_FIELDS, selectFrameFields, type DetailGroup } from './wifi/pack';
 
@@ -84,8 +84,8 @@ export const configSchema = z.strictObject({
     if (typeof r === 'string') ctx.addIssue({ code: 'custom', path: ['fields', 'frames', i], message: r });
   });
   c.fields?.wired?.forEach((f, i) => {
-    if (f === 'raw' && !c.keep_raw) ctx.addIssue({ code: 'custom', path: ['fields', 'wired', i], message: 'field "raw" needs keep_raw: true' });
-    else if (!WIRED_FIELDS.includes(f)) ctx.addIssue({ code: 'custom', path: ['fields', 'wired', i], message: `unknown wired field "${f}"; the fields are: ${WIRED_FIELDS.join(', ')}` });
+    const r = selectWiredFields([f], c.keep_raw);
+    if (typeof r === 'string') ctx.addIssue({ code: 'custom', path: ['fields', 'wired', i], message: r });
   });
 });
 

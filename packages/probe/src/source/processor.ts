@@ -7,7 +7,7 @@ import { isWifiLinktype } from '../capture/linktypes';
 import { getMacResolver, type MacResolver } from '../oui';
 import { WifiDecoder } from '../wifi/decoder';
 import type { WifiRecord } from '../wifi/record';
-import { dropDetail, FrameRecordBuilder, recordProjection, selectFrameFields, type DetailGroup } from '../wifi/pack';
+import { dropDetail, FrameRecordBuilder, recordProjection, type DetailGroup } from '../wifi/pack';
 import { WiredDecoder } from '../wired/decoder';
 import { LINKTYPE } from '../wired/decode';
 import { toWiredRecord, type WiredRecord } from '../wired/record';
@@ -51,6 +51,18 @@ export const WIRED_FIELDS: readonly string[] = Object.freeze([
   'frame', 'ts', 'len', 'cap_len', 'src_mac', 'dst_mac', 'vlan_ids', 'mpls_labels', 'ip_version', 'ip_src', 'ip_dst', 'ip_proto',
   'l4', 'src_port', 'dst_port', 'flow_key', 'tcp_stream', 'udp_stream', 'dns', 'malformed', 'capture', 'kind', 'raw',
 ]);
+
+/**
+ * The wired fields `fields` lists, in record order (each once), or a message naming the first
+ * problem: an unknown field, or `raw` without keepRaw (the twin of selectFrameFields).
+ */
+export function selectWiredFields(fields: readonly string[], keepRaw: boolean): readonly string[] | string {
+  for (const f of fields) {
+    if (f === 'raw' && !keepRaw) return 'field "raw" needs keep_raw: true';
+    if (!WIRED_FIELDS.includes(f)) return `unknown wired field "${f}"; the fields are: ${WIRED_FIELDS.join(', ')}`;
+  }
+  return WIRED_FIELDS.filter((f) => fields.includes(f));
+}
 
 /** Field selection per output (tshark's `-e`): absent = every field. */
 export interface FieldSelection {
@@ -132,13 +144,13 @@ export class PacketProcessor {
     this.cEmitWired = counters.get('emitted_wired');
     this.cSkipped = counters.get('skipped_malformed');
     this.frames = new FrameRecordBuilder(opts.detail ?? [], opts.keepRaw, this.resolver, opts.fields?.frames);
-    const frameFields = opts.fields?.frames;
-    if (frameFields !== undefined) this.pickFrame = recordProjection(selectFrameFields(frameFields, opts.detail ?? [], opts.keepRaw) as readonly string[]);
+    // the builder has checked and ordered the frame selection: its keys are the selected fields
+    if (opts.fields?.frames !== undefined) this.pickFrame = recordProjection(this.frames.keys);
     const wiredFields = opts.fields?.wired;
     if (wiredFields !== undefined) {
-      const unknown = wiredFields.find((f) => !WIRED_FIELDS.includes(f) || (f === 'raw' && !opts.keepRaw));
-      if (unknown !== undefined) throw new Error(`wired field "${unknown}" is not a field of the wired records (${WIRED_FIELDS.join(', ')}; raw needs keepRaw)`);
-      this.pickWired = recordProjection(WIRED_FIELDS.filter((f) => wiredFields.includes(f)));
+      const keys = selectWiredFields(wiredFields, opts.keepRaw);
+      if (typeof keys === 'string') throw new Error(keys);
+      this.pickWired = recordProjection(keys);
     }
   }
 

@@ -164,7 +164,6 @@ function redact(url: string | undefined): string {
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
-
 /**
  * A field of a pending row: its version and id win over record fields of the same name (an
  * excluded name still gets them: they are not record fields). Other excluded fields never reach
