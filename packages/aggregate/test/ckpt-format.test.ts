@@ -1,19 +1,10 @@
 // The _ckpt commit record: applied sequences as ranges (v2) stay small however many messages were
 // applied; a v1 checkpoint (delta list) written by the previous version still loads and dedupes.
-import { decodeValue, encodeValue, type KvStore } from '@pcapflow/core';
+import { decodeValue, encodeValue } from '@pcapflow/core';
 import { startNatsServer, startTestPipeline, type NatsServerHandle } from '@pcapflow/core/testkit';
 import { AppliedSeqs, TableStore, queryTable, stateBucket, type AggregationSpec } from '../src';
+import { MemKv } from '../src/bench/mem-kv';
 import { wrapperPlugin } from './helpers/wrapper-plugin';
-
-class MemKv implements KvStore {
-  readonly bucket = 'mem';
-  readonly data = new Map<string, Uint8Array>();
-  async get(key: string) { const v = this.data.get(key); return v ? { value: v, revision: 1 } : undefined; }
-  async put(key: string, value: Uint8Array) { this.data.set(key, value); return 1; }
-  async delete(key: string) { this.data.delete(key); }
-  async *keys() { for (const k of [...this.data.keys()]) yield k; }
-  async *watch(): AsyncIterable<{ key: string; revision: number; op: 'put' | 'del' }> { return; }
-}
 
 const SPEC: AggregationSpec = { groupBy: ['k'], aggregates: [{ name: 'n', fn: 'COUNT' }, { name: 's', fn: 'SUM', arg: 'v' }] };
 const OPTS = { table: 't', partitions: 1, dedupeWindowMs: 600_000, dedupeMax: 200_000, replayEpochs: 0 };

@@ -25,8 +25,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { Packr, Unpackr, UnpackrStream } from 'msgpackr';
-import type { KvStore } from '@pcapflow/core';
 import { Aggregator, type AggregationSpec } from '../engine';
+import { MemKv } from './mem-kv';
 import { changeRecord } from '../query/query';
 import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
 import { AppliedSeqs, TableStore } from '../runtime/state';
@@ -150,17 +150,6 @@ function cpuNs(): bigint {
   return BigInt(u.user + u.system) * 1000n;
 }
 
-/** An in-memory KvStore (as the embedded transport's): the commit's own CPU, without a server. */
-class MemKv implements KvStore {
-  readonly bucket = 'bench';
-  readonly data = new Map<string, Uint8Array>();
-  async get(key: string) { const v = this.data.get(key); return v ? { value: v, revision: 1 } : undefined; }
-  async put(key: string, value: Uint8Array) { this.data.set(key, value); return 1; }
-  async delete(key: string) { this.data.delete(key); }
-  async *keys() { for (const k of [...this.data.keys()]) yield k; }
-  async *watch(): AsyncIterable<{ key: string; revision: number; op: 'put' | 'del' }> { return; }
-}
-
 interface WifiStage {
   name: string;
   table: string;
@@ -187,7 +176,7 @@ type WifiResult = Pick<WifiStage, 'name' | 'engineNs' | 'commitNs' | 'changelogN
  */
 async function runWifi(file: string): Promise<WifiResult[]> {
   const stage = (name: string, table: string, spec: AggregationSpec): WifiStage => {
-    const store = new TableStore(new MemKv(), { table, partitions: 1, dedupeWindowMs: 600_000, dedupeMax: 100_000, replayEpochs: 0 });
+    const store = new TableStore(new MemKv('bench'), { table, partitions: 1, dedupeWindowMs: 600_000, dedupeMax: 100_000, replayEpochs: 0 });
     return { name, table, agg: new Aggregator(spec), store, applied: new AppliedSeqs(600_000, 100_000), batch: [], engineNs: 0n, commitNs: 0n, changelogNs: 0n, recs: 0, changes: 0, seq: 0 };
   };
   const stages = [stage('daily_stats', 'daily_subtype_stats', WIFI_DAILY), stage('device_stats', 'device_probe_stats', WIFI_DEVICES)];
