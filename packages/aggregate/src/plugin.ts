@@ -118,6 +118,7 @@ const aggregateOp = z.strictObject({
     dedupe_max: z.number().int().positive().default(200_000).describe('most remembered applied-sequence ranges per stream (consecutive sequences share one range; only gaps add ranges)'),
     replay_epochs: z.number().int().nonnegative().default(1024).describe('on start, re-emit rows committed in the last N commits (their changes may not have been published before a crash)'),
     persist: z.boolean().default(true).describe('false = in-memory only (state is lost on restart)'),
+    max_rows: z.number().int().positive().default(100_000).describe('running totals (window none): most rows held in memory per partition; the least recently updated beyond it live in KV only and are read back when their key returns (memory stays flat however many keys come)'),
   }).prefault({}).describe('state persistence and exactly-once settings'),
   http: z.strictObject({
     port: z.number().int().min(0).max(65535).describe('port of the pull-query HTTP endpoint (0 = any free port)'),

@@ -123,7 +123,7 @@ instances:
   await p.feed('in.frames', FRAMES.slice(3));
   await p.drain();
   // Expected values computed by hand from FRAMES.
-  const rows = queryLocal('device_stats', {})!.rows.map(({ _key: _k, _table: _t, _final: _f, ...r }) => r);
+  const rows = (await queryLocal('device_stats', {}))!.rows.map(({ _key: _k, _table: _t, _final: _f, ...r }) => r);
   expect(rows).toEqual([
     { sa: 'aa:aa:aa:aa:aa:01', frames: 2, min_signal: -70, max_signal: -40, avg_signal: -55, ssids: ['home', 'cafe'], n_ssids: 2, first_seen: FRAMES[0].ts, last_seen: FRAMES[1].ts },
     { sa: 'aa:aa:aa:aa:aa:02', frames: 2, min_signal: -55, max_signal: -50, avg_signal: -52.5, ssids: ['home'], n_ssids: 1, first_seen: FRAMES[2].ts, last_seen: FRAMES[3].ts },

@@ -180,7 +180,7 @@ describe('kill -9 on a real nats-server', () => {
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { n: v.n, sum: v.sum, distinct: v.vals.size, hourly: {} }]));
   }
 
-  const topology = (prefix: string) => `
+  const topology = (prefix: string, maxRows?: number) => `
 streams:
   ${prefix}_IN: { subjects: ["${prefix}.in.>"], storage: file }
   ${prefix}_TAB: { subjects: ["${prefix}.tab.>"], storage: file }
@@ -192,15 +192,20 @@ instances:
       op: aggregate
       table: ${prefix}_totals
       group_by: [key]
-      aggregates: { n: COUNT(*), sum: SUM(value), distinct: COUNT_DISTINCT(value), first: EARLIEST(ts), last: LATEST(ts) }
+      aggregates: { n: COUNT(*), sum: SUM(value), distinct: COUNT_DISTINCT(value), first: EARLIEST(ts), last: LATEST(ts) }${maxRows ? `
+      state: { max_rows: ${maxRows} }` : ''}
     inputs: { in: "${prefix}.in.>" }
     outputs: { changes: "${prefix}.tab.{key}" }
     consumer: { ack_wait: 1s, max_ack_pending: 8 }
 `;
 
-  test('the aggregator killed repeatedly mid-run: the final table is exact', async () => {
-    const prefix = `kill${Date.now() % 100000}`;
-    const yaml = topology(prefix);
+  // max_rows 5 of 17 keys: every message brings rows back from KV and every commit sends rows out
+  test.each([
+    ['every row in memory', undefined],
+    ['at most 5 of the 17 rows in memory (max_rows)', 5],
+  ])('the aggregator killed repeatedly mid-run: the final table is exact (%s)', async (_what, maxRows) => {
+    const prefix = `kill${maxRows ?? 0}x${Date.now() % 100000}`;
+    const yaml = topology(prefix, maxRows);
     // publish everything up front (the stream is durable) before the aggregator starts, so it works
     // through a backlog (in groups of waiting messages) while we kill it
     const feeder = await startTestPipeline({ yaml, natsUrl: nats.url, host: 'feeder' });
@@ -222,6 +227,13 @@ instances:
     expect(handledTotal).toBeLessThan(MESSAGES);
     await p.drain(120_000);
     const stats = p.runtime.actors.find((a) => a.name === 'stats')!;
+    if (maxRows) {
+      const m = stats.health().metrics;
+      expect(m.rows_to_kv).toBeGreaterThan(0);
+      expect(m.rows_from_kv).toBeGreaterThan(0);
+      expect(m.groups).toBeLessThanOrEqual(17);
+      expect(m.groups + m.cold_rows).toBe(17);
+    }
     // the table over NATS request/reply (the same path `pcapflow query` takes)
     const got = await queryTable(p.transport, `${prefix}_totals`, {});
     const table = Object.fromEntries(got.rows.map((r) => [r.key as string, { n: r.n, sum: r.sum, distinct: r.distinct, hourly: {} }]));

@@ -6,6 +6,7 @@ import {
   type Accumulator, type AggregateFactory, type AggregateOptions,
 } from './aggregates';
 import { RecordShape, type MsgpackWriter } from './msgpack-writer';
+import { KeyFingerprints } from './key-set';
 import { decodeKey, encodeGroupKey, internalKey1, internalKeyN, KeyTrie, windowKeySuffix } from './keys';
 import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
 
@@ -38,6 +39,13 @@ export interface AggregationSpec {
 export interface EngineOptions {
   /** Wall clock (ms) for ingest time, idle close and debounce. Default Date.now. */
   clock?: () => number;
+  /**
+   * Running totals (window none) only: most rows held in memory. `coolDown()` drops the least
+   * recently updated clean rows beyond it (their committed state lives in KV) and remembers their
+   * keys as fingerprints; a record of such a key must be preceded by `coldKeys()` → load → `warm()`.
+   * Default: no bound.
+   */
+  maxRows?: number;
 }
 
 /** One row of the materialized table, as emitted. */
@@ -100,6 +108,8 @@ export interface AggregatorMetrics {
   groups: number;
   closed: number;
   evicted: number;
+  /** rows held in KV only (maxRows) */
+  cold: number;
 }
 
 /** A spec error: `path` names the offending spec field (e.g. "aggregates[2].arg"); `cause` may be an ExpressionError with a position. */
@@ -131,6 +141,8 @@ class Group {
   dead = false;
   emitDirty = false;
   persistDirty = false;
+  /** updated since the last coolDown pass looked at it (the CLOCK bit) */
+  recent = true;
   lastEmitWall = -Infinity;
   /** close time the heap entry was pushed for */
   closeAt = Infinity;
@@ -232,6 +244,11 @@ export class Aggregator {
   /** per column: accumulator kind */
   private readonly kinds: Uint8Array;
   private groupCount = 0;
+  /** maxRows: the bound, the keys of rows in KV only, and every resident group in CLOCK order */
+  private readonly maxRows: number;
+  private readonly cold: KeyFingerprints | undefined;
+  private ring: Group[] = [];
+  private hand = 0;
 
   /** Largest event time seen. */
   streamTime = -Infinity;
@@ -241,7 +258,7 @@ export class Aggregator {
   maxSeq = -Infinity;
   private lastArrivalWall = NaN;
   private lastTtlSweep = -Infinity;
-  private readonly m: AggregatorMetrics = { records: 0, filtered: 0, late: 0, invalid: 0, lateAssignments: 0, groups: 0, closed: 0, evicted: 0 };
+  private readonly m: AggregatorMetrics = { records: 0, filtered: 0, late: 0, invalid: 0, lateAssignments: 0, groups: 0, closed: 0, evicted: 0, cold: 0 };
 
   constructor(spec: AggregationSpec, options: EngineOptions = {}) {
     this.spec = spec;
@@ -321,6 +338,12 @@ export class Aggregator {
     this.trie = this.groupFns.length > 1 ? new KeyTrie(this.groupFns.length) : undefined;
     this.gv = new Array(this.groupFns.length).fill(null);
     this.debounceMs = spec.debounceMs ?? 0;
+    this.maxRows = options.maxRows ?? Infinity;
+    if (this.maxRows !== Infinity) {
+      if (!(this.maxRows >= 1)) throw new AggregationSpecError(`maxRows must be at least 1, got ${this.maxRows}`, 'maxRows');
+      if (this.window.type !== 'none') throw new AggregationSpecError('a bound on the rows held in memory (max_rows) applies to running totals (window none); windowed tables are bounded by retention', 'maxRows');
+      this.cold = new KeyFingerprints();
+    }
   }
 
   /** Watermark: stream time − grace (−Infinity before the first record). */
@@ -329,7 +352,7 @@ export class Aggregator {
   }
 
   metrics(): AggregatorMetrics {
-    return { ...this.m, groups: this.groupCount };
+    return { ...this.m, groups: this.groupCount, cold: this.cold?.size ?? 0 };
   }
 
   /** Aggregate many records that arrived together (one message); the clock is read once. */
@@ -417,6 +440,7 @@ export class Aggregator {
         // running totals: one map lookup straight to the group
         let g = this.flat.get(ikey);
         if (g === undefined) {
+          if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(values === undefined ? [v0] : values);
           const nks = new KeyState(ikey, values === undefined ? [v0] : values);
           this.keys.set(ikey, nks);
           g = this.newGroup(nks);
@@ -439,6 +463,7 @@ export class Aggregator {
       case 'none': {
         let g = ks.only;
         if (g === undefined) {
+          if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(ks.values);
           g = this.newGroup(ks);
           ks.windows.push(g);
           ks.only = g;
@@ -506,7 +531,131 @@ export class Aggregator {
     const accs = new Array<Accumulator>(this.nAcc);
     for (let i = 0; i < this.nAcc; i++) accs[i] = this.cols[i].factory.create(this.cols[i].options);
     this.groupCount++;
-    return new Group(ks, accs);
+    const g = new Group(ks, accs);
+    if (this.cold !== undefined) this.ring.push(g);
+    return g;
+  }
+
+  private assertNotCold(values: unknown[]): void {
+    // a new row for a key whose state is in KV only would restart it from zero
+    if (this.cold!.has(encodeGroupKey(values))) {
+      throw new Error(`row ${encodeGroupKey(values)} is held in KV only: call coldKeys() and warm() before adding its records`);
+    }
+  }
+
+  /**
+   * Keys of rows held in KV only that these records would update (external key → group values), to
+   * be read from KV and handed to warm() before the records are added. Empty (and cheap) while every
+   * row is in memory.
+   */
+  coldKeys(records: readonly Rec[]): Map<string, unknown[]> {
+    const out = new Map<string, unknown[]>();
+    const cold = this.cold;
+    if (cold === undefined || cold.size === 0) return out;
+    const gf = this.groupFns;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (this.where !== undefined && !this.where(r)) continue;
+      const values = new Array<unknown>(gf.length);
+      for (let k = 0; k < gf.length; k++) values[k] = gf[k](r);
+      const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
+      if (this.keys.has(ikey)) continue;
+      const key = encodeGroupKey(values);
+      if (!out.has(key) && cold.has(key)) out.set(key, values);
+    }
+    return out;
+  }
+
+  /**
+   * Bring rows back from KV: `rows` maps each key of `keys` (from coldKeys) to its committed state,
+   * or to undefined when KV has none (the row was deleted: it starts again from nothing). A row idle
+   * longer than ttl is dropped as the ttl sweep would have dropped it.
+   */
+  warm(keys: Map<string, unknown[]>, rows: ReadonlyMap<string, GroupSnapshot | undefined>): void {
+    const cold = this.cold;
+    if (cold === undefined) return;
+    const ttl = this.window.ttl;
+    for (const [key, values] of keys) {
+      if (!cold.delete(key)) continue;
+      const s = rows.get(key);
+      if (s === undefined) continue;
+      const lastTs = typeof s.l === 'number' ? s.l : -Infinity;
+      if (ttl > 0 && lastTs <= this.streamTime - ttl) {
+        this.m.evicted++;
+        continue;
+      }
+      const accs = this.cols.map((c, i) => c.factory.fromJSON(s.a[i], c.options));
+      this.mergeGroup(values, undefined, undefined, lastTs, false, accs, false);
+    }
+  }
+
+  /** Rows restored from KV that stay there only (load with maxRows): their keys. */
+  markCold(keys: Iterable<string>): void {
+    if (this.cold === undefined) throw new Error('markCold needs maxRows');
+    for (const k of keys) this.cold.add(k);
+  }
+
+  /** Rows held in KV only (maxRows). */
+  get coldRows(): number {
+    return this.cold?.size ?? 0;
+  }
+
+  /** Whether the row with this external key is held in KV only. */
+  isCold(key: string): boolean {
+    return this.cold !== undefined && this.cold.size > 0 && this.cold.has(key);
+  }
+
+  /**
+   * With maxRows: when more rows than that are in memory, drop the least recently updated ones
+   * (CLOCK: a row updated since the last pass gets another round) down to 90 % of the bound, and
+   * return their keys. Only rows whose state is committed are dropped: call it right after a
+   * commit completed, before anything else is added (rows updated since are dirty and stay).
+   */
+  coolDown(): string[] {
+    const out: string[] = [];
+    const cold = this.cold;
+    if (cold === undefined || this.groupCount <= this.maxRows) return out;
+    const target = Math.floor(this.maxRows * 0.9);
+    const ring = this.ring;
+    let budget = 2 * ring.length;
+    while (this.groupCount > target && ring.length > 0 && budget-- > 0) {
+      if (this.hand >= ring.length) this.hand = 0;
+      const g = ring[this.hand];
+      if (g.dead) {
+        ring[this.hand] = ring[ring.length - 1];
+        ring.pop();
+        continue;
+      }
+      if (g.recent || g.persistDirty || g.emitDirty || g.persistedKey === undefined) {
+        g.recent = false;
+        this.hand++;
+        continue;
+      }
+      const key = g.key;
+      const ks = g.ks;
+      ks.only = undefined;
+      ks.windows.length = 0;
+      this.flat?.delete(ks.ikey);
+      this.removeKey(ks);
+      g.dead = true;
+      this.groupCount--;
+      cold.add(key);
+      out.push(key);
+      ring[this.hand] = ring[ring.length - 1];
+      ring.pop();
+    }
+    return out;
+  }
+
+  /** The row of a group state (as read from KV), without adding it to the table. */
+  rowOfSnapshot(s: GroupSnapshot): Change {
+    const ikey = s.g.length === 1 ? internalKey1(s.g[0]) : s.g.length === 0 ? '' : internalKeyN(s.g);
+    const g = new Group(new KeyState(ikey, s.g), this.cols.map((c, i) => c.factory.fromJSON(s.a[i], c.options)));
+    if (typeof s.l === 'number') g.lastTs = s.l;
+    if (s.s !== undefined) g.start = s.s;
+    if (s.e !== undefined) g.end = s.e;
+    g.closed = s.c === 1;
+    return this.rowOf(g, g.closed);
   }
 
   private apply(g: Group, ts: number, seq: number): void {
@@ -543,6 +692,7 @@ export class Aggregator {
       }
     }
     if (ts > g.lastTs) g.lastTs = ts;
+    g.recent = true;
     this.touch(g);
   }
 

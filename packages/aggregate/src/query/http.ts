@@ -12,7 +12,7 @@ export interface LocalPartition {
   table: string;
   partition: number;
   partitions: number;
-  query(q: TableQuery): { rows: Record<string, unknown>[]; total: number };
+  query(q: TableQuery): Promise<{ rows: Record<string, unknown>[]; total: number }> | { rows: Record<string, unknown>[]; total: number };
 }
 
 /** Table partitions living in this process (used by the HTTP endpoint and by in-process queries). */
@@ -29,14 +29,14 @@ export function registerLocal(p: LocalPartition): () => void {
 }
 
 /** Query the partitions of a table that run in this process. */
-export function queryLocal(table: string, q: TableQuery): { rows: Record<string, unknown>[]; total: number; answered: number; partitions: number } | undefined {
+export async function queryLocal(table: string, q: TableQuery): Promise<{ rows: Record<string, unknown>[]; total: number; answered: number; partitions: number } | undefined> {
   const m = localTables.get(table);
   if (!m || m.size === 0) return undefined;
   const rows: Record<string, unknown>[] = [];
   let total = 0;
   let partitions = 1;
   for (const p of m.values()) {
-    const r = p.query(q);
+    const r = await p.query(q);
     rows.push(...r.rows);
     total += r.total;
     partitions = p.partitions;
@@ -53,7 +53,7 @@ export function serveHttp(host: string, port: number): { ready: Promise<number>;
   const id = `${host}:${port}`;
   let s = port === 0 ? undefined : servers.get(id);
   if (!s) {
-    const server = http.createServer((req, res) => handle(req, res));
+    const server = http.createServer((req, res) => { void handle(req, res); });
     const ready = new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
@@ -79,7 +79,7 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET') return send(res, 405, { error: 'only GET' });
@@ -95,7 +95,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (sp.has('from')) q.from = sp.get('from')!;
     if (sp.has('to')) q.to = sp.get('to')!;
     if (sp.has('limit')) q.limit = Number(sp.get('limit'));
-    const r = queryLocal(parts[1], q);
+    const r = await queryLocal(parts[1], q);
     if (!r) return send(res, 404, { error: `no table "${parts[1]}" in this process`, tables: [...localTables.keys()] });
     send(res, 200, { table: parts[1], rows: r.rows, total: r.total, partitions: { total: r.partitions, answered: r.answered } });
   } catch (e) {

@@ -1,7 +1,7 @@
 // Pull queries over a materialized table: the request/reply protocol and its evaluation.
 import { PcapflowError, type ErrorCode } from '@pcapflow/core';
 import { decodeKey, type Aggregator, type Change } from '../engine';
-import { escapeKeyText } from '../engine/keys';
+import { encodeGroupKey, escapeKeyText } from '../engine/keys';
 
 /**
  * A pull query. All criteria combine with AND.
@@ -193,8 +193,8 @@ function typedCandidates(text: string): unknown[] {
 
 const MAX_INDEX_PROBES = 256;
 
-/** Rows the key can match, through the engine's index; undefined when the whole table must be scanned. */
-function indexedRows(agg: Aggregator, key: QueryKey): Change[] | undefined {
+/** Group value tuples the key can stand for; undefined when there are too many to probe. */
+function keyTuples(groupColumns: number, key: QueryKey): unknown[][] | undefined {
   let tuples: unknown[][] = [];
   if (key.values) {
     tuples = [[]];
@@ -205,7 +205,26 @@ function indexedRows(agg: Aggregator, key: QueryKey): Change[] | undefined {
       if (tuples.length > MAX_INDEX_PROBES) return undefined;
     }
   }
-  if (looksLikeRowKey(key.text, agg.groupNames.length)) tuples.push(decodeKey(key.text).values);
+  if (looksLikeRowKey(key.text, groupColumns)) tuples.push(decodeKey(key.text).values);
+  return tuples;
+}
+
+/**
+ * Row keys (of a table without window) the query key can match, to read from KV; undefined when the
+ * key is not of a form that names its rows (then every row must be looked at).
+ */
+export function candidateRowKeys(groupColumns: number, key: QueryKey): string[] | undefined {
+  const tuples = keyTuples(groupColumns, key);
+  if (!tuples || tuples.length === 0) return undefined;
+  // a value of another kind (a Date, bigint, JSON) is not reachable by these probes
+  if (key.values?.some((t) => t.startsWith('{') || t.startsWith('['))) return undefined;
+  return [...new Set(tuples.map((t) => encodeGroupKey(t)))];
+}
+
+/** Rows the key can match, through the engine's index; undefined when the whole table must be scanned. */
+function indexedRows(agg: Aggregator, key: QueryKey): Change[] | undefined {
+  const tuples = keyTuples(agg.groupNames.length, key);
+  if (!tuples) return undefined;
   const out: Change[] = [];
   for (const t of tuples) out.push(...agg.lookup(t));
   // Nothing found: a value of another kind (a Date, bigint, JSON) is not reachable by these probes.
@@ -252,13 +271,17 @@ export function checkQuery(q: TableQuery, shape: TableShape): CheckedQuery {
   return { ...(q.key !== undefined ? { key: parseQueryKey(q.key, shape) } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), limit };
 }
 
-/** Evaluate a query on one partition's aggregator. Throws a PcapflowError (PCAPFLOW_QUERY) for a query it cannot answer. */
-export function runQuery(agg: Aggregator, table: string, q: TableQuery): { rows: Record<string, unknown>[]; total: number } {
+/**
+ * Evaluate a query on one partition's aggregator, plus `extra` rows held outside it (rows in KV only,
+ * read for this query). Throws a PcapflowError (PCAPFLOW_QUERY) for a query it cannot answer.
+ */
+export function runQuery(agg: Aggregator, table: string, q: TableQuery, extra?: readonly Change[]): { rows: Record<string, unknown>[]; total: number } {
   const { key, from, to, limit } = checkQuery(q, { table, groupColumns: agg.groupNames, windowed: agg.window.type !== 'none' });
   const escapedPrefix = q.prefix !== undefined ? escapeKeyText(q.prefix) : undefined;
   const out: Record<string, unknown>[] = [];
   let total = 0;
-  const source = (key && indexedRows(agg, key)) ?? agg.rows();
+  let source: readonly Change[] = (key && indexedRows(agg, key)) ?? agg.rows();
+  if (extra?.length) source = source.concat(extra);
   const seen = new Set<string>();
   for (const ch of source) {
     if (seen.has(ch.key)) continue;

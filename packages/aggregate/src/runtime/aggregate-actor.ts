@@ -3,7 +3,7 @@ import { isPcapflowError, PoisonError, type Actor, type ActorContext, type Input
 import { Aggregator, type AggregationSpec, type Change } from '../engine';
 import type { AggregateConfig } from '../plugin';
 import { serveHttp, registerLocal } from '../query/http';
-import { changeRecord, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest } from '../query/query';
+import { candidateRowKeys, changeRecord, checkQuery, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest, type TableQuery } from '../query/query';
 import { durationMs, toAggregationSpec, type AggregateOpConfig } from './aggspec';
 import { fieldsRead } from './fields';
 import { AppliedSeqs, TableStore } from './state';
@@ -40,7 +40,7 @@ export class AggregateActor implements Actor {
 
   constructor(private readonly ctx: ActorContext, private readonly c: AggregateConfig) {
     this.spec = toAggregationSpec(c as unknown as AggregateOpConfig);
-    this.agg = new Aggregator(this.spec);
+    this.agg = new Aggregator(this.spec, this.maxRows() ? { maxRows: this.maxRows() } : {});
     this.table = c.table;
     this.applied = new AppliedSeqs(durationMs(c.state.dedupe_window), c.state.dedupe_max);
     this.m = {
@@ -53,7 +53,15 @@ export class AggregateActor implements Actor {
       commits: ctx.counter('commits'),
       commitFailures: ctx.counter('commit_failures'),
       replayed: ctx.counter('replayed_on_start'),
+      cooled: ctx.counter('rows_to_kv'),
+      warmed: ctx.counter('rows_from_kv'),
     };
+  }
+
+  /** The bound on rows in memory: running totals with persisted state only (KV holds the rest). */
+  private maxRows(): number | undefined {
+    const windowed = (this.c.window?.type ?? 'none') !== 'none';
+    return this.c.state.persist && !windowed ? this.c.state.max_rows : undefined;
   }
 
   async start(): Promise<void> {
@@ -63,31 +71,32 @@ export class AggregateActor implements Actor {
       this.store = new TableStore(kv, {
         table: this.table, partitions: ctx.partition.count,
         dedupeWindowMs: durationMs(this.c.state.dedupe_window), dedupeMax: this.c.state.dedupe_max, replayEpochs: this.c.state.replay_epochs,
+        ...(this.maxRows() ? { maxRows: this.maxRows() } : {}),
       });
       const loaded = await this.store.load(this.spec);
       this.agg = loaded.aggregator;
       this.applied = loaded.applied;
-      ctx.log.info({ table: this.table, rows: loaded.rows, discarded: loaded.discarded, epoch: this.store.epoch }, 'table state restored');
+      ctx.log.info({ table: this.table, rows: loaded.rows, in_memory: this.agg.metrics().groups, discarded: loaded.discarded, epoch: this.store.epoch }, 'table state restored');
       // Changes of the last commits may not have been published before a crash: publish them again
       // (the changelog is upsert-by-key, so a repeated row is harmless; a lost final row is not).
       const names = this.agg.groupNames;
       for (const g of loaded.recent) {
         if (this.c.emit === 'final' && g.c !== 1) continue;
-        const ch = this.agg.get(g.key);
-        if (!ch) continue;
+        // from the committed state read back (the row may be held in KV only)
+        const ch = this.agg.rowOfSnapshot(g);
         ctx.emit('changes', changeRecord(this.table, names, ch));
         this.m.replayed.inc();
       }
       if (loaded.recent.length) await ctx.flush();
     }
     if (this.c.query) {
-      const answer = (data: Uint8Array): Uint8Array => encodeJson(this.answer(data));
+      const answer = async (data: Uint8Array): Promise<Uint8Array> => encodeJson(await this.answer(data));
       ctx.serve(querySubject(this.table, ctx.partition.index), answer);
       if (ctx.partition.index === 0) ctx.serve(querySubject(this.table), answer);
     }
     this.unregister = registerLocal({
       table: this.table, partition: ctx.partition.index, partitions: ctx.partition.count,
-      query: (q) => runQuery(this.agg, this.table, q),
+      query: (q) => this.query(q),
     });
     if (this.c.http) {
       const h = serveHttp(this.c.http.host, this.c.http.port);
@@ -103,17 +112,30 @@ export class AggregateActor implements Actor {
     }
   }
 
-  private answer(data: Uint8Array): QueryReply {
+  private async answer(data: Uint8Array): Promise<QueryReply> {
     const base = { table: this.table, partition: this.ctx.partition.index, partitions: this.ctx.partition.count, groupColumns: this.agg.groupNames };
     try {
       const req = decodeJson<QueryRequest>(data);
       if (req.op === 'info') return base;
-      const r = runQuery(this.agg, this.table, req);
+      const r = await this.query(req);
       return { ...base, rows: r.rows, total: r.total };
     } catch (e) {
       // code and hint too: the NATS query client rethrows them as the same PcapflowError
       return { ...base, error: (e as Error).message, ...(isPcapflowError(e) ? { code: e.code, ...(e.hint ? { hint: e.hint } : {}) } : {}) };
     }
+  }
+
+  /** A pull query over the rows in memory and, with max_rows, the rows held in KV only (read from KV). */
+  private async query(q: TableQuery): Promise<{ rows: Record<string, unknown>[]; total: number }> {
+    const agg = this.agg;
+    if (!this.store || agg.coldRows === 0) return runQuery(agg, this.table, q);
+    const checked = checkQuery(q, { table: this.table, groupColumns: agg.groupNames, windowed: false });
+    const keys = (checked.key && candidateRowKeys(agg.groupNames.length, checked.key)) ?? await this.store.rowKeys();
+    const cold = keys.filter((k) => agg.isCold(k));
+    const rows = cold.length ? await this.store.readRows(cold, false) : new Map();
+    const extra = [];
+    for (const s of rows.values()) if (s) extra.push(agg.rowOfSnapshot(s));
+    return runQuery(agg, this.table, q, extra);
   }
 
   /**
@@ -156,7 +178,27 @@ export class AggregateActor implements Actor {
     await this.apply(batches);
   }
 
+  /**
+   * Rows of these records that are held in KV only come back into memory first. Nothing is applied
+   * before they are all here (a commit in between must not see part of a message), and the check
+   * is repeated until it finds none, as a commit finishing meanwhile may have dropped more rows.
+   */
+  private async warmRows(batches: readonly InputBatch[]): Promise<void> {
+    for (;;) {
+      let keys: Map<string, unknown[]> | undefined;
+      for (const b of batches) {
+        const k = this.agg.coldKeys(b.records);
+        if (k.size) { keys ??= new Map(); for (const [key, v] of k) keys.set(key, v); }
+      }
+      if (!keys) return;
+      const rows = await this.store!.readRows(keys.keys(), true);
+      this.agg.warm(keys, rows);
+      this.m.warmed.inc(keys.size);
+    }
+  }
+
   private async apply(batches: readonly InputBatch[]): Promise<void> {
+    if (this.agg.coldRows > 0) await this.warmRows(batches);
     const r = { late: [] as Record<string, unknown>[], invalid: [] as Record<string, unknown>[] };
     let changes: Change[] = [];
     let n = 0;
@@ -233,6 +275,9 @@ export class AggregateActor implements Actor {
         try {
           await this.store!.commit(this.agg, this.applied);
           this.m.commits.inc();
+          // committed: rows beyond max_rows may leave memory now (KV holds their state)
+          const cooled = this.agg.coolDown();
+          if (cooled.length) { this.store!.forget(cooled); this.m.cooled.inc(cooled.length); }
           d.resolve();
         } catch (e) {
           this.broken = true;
@@ -289,7 +334,7 @@ export class AggregateActor implements Actor {
       ok: !this.broken,
       ...(this.broken ? { detail: 'a KV commit failed; reloading state' } : {}),
       metrics: {
-        groups: a.groups, closed: a.closed, evicted: a.evicted, late: a.late, filtered: a.filtered,
+        groups: a.groups, cold_rows: a.cold, closed: a.closed, evicted: a.evicted, late: a.late, filtered: a.filtered,
         epoch: this.store?.epoch ?? 0, commits: this.store?.commits ?? 0, row_puts: this.store?.rowPuts ?? 0,
         applied_seqs: this.applied.size(), applied_ranges: this.applied.ranges(), ...(this.httpPort !== undefined ? { http_port: this.httpPort } : {}),
       },

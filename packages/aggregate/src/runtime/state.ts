@@ -141,6 +141,8 @@ export interface StoreOptions {
   dedupeMax: number;
   replayEpochs: number;
   clock?: () => number;
+  /** most rows held in memory (running totals only; see Aggregator maxRows). Default: all. */
+  maxRows?: number;
 }
 
 const PUT_CONCURRENCY = 512;
@@ -195,6 +197,7 @@ export class TableStore {
       if (v.e > maxEpoch) maxEpoch = v.e;
     });
     const groups: GroupSnapshot[] = [];
+    const epochs: number[] = [];
     const recent: GroupSnapshot[] = [];
     const deletes: string[] = [];
     let discarded = 0;
@@ -219,19 +222,71 @@ export class TableStore {
         continue;
       }
       groups.push(v.v);
+      epochs.push(v.e);
       this.committedSlot.set(rk, best);
       if (v.e > committed - this.o.replayEpochs) recent.push(v.v);
     }
     await inParallel(deletes, (k) => this.kv.delete(k));
+    // With a bound on the rows in memory, the most recently written ones are brought back; the
+    // others stay in KV until a record of theirs comes.
+    let resident = groups;
+    let coldKeys: string[] = [];
+    const maxRows = this.o.maxRows ?? Infinity;
+    if (groups.length > maxRows) {
+      const order = groups.map((_, i) => i).sort((x, y) => epochs[y] - epochs[x]);
+      resident = order.slice(0, maxRows).map((i) => groups[i]);
+      coldKeys = order.slice(maxRows).map((i) => groups[i].key);
+      for (const k of coldKeys) this.committedSlot.delete(k);
+    }
     const aggregator = Aggregator.restore(spec, {
       streamTime: cp?.st ?? undefined,
       closedThrough: cp?.ct ?? undefined,
       maxSeq: cp?.ms ?? undefined,
-      groups,
-    }, makeClock ? { clock: makeClock } : {});
+      groups: resident,
+    }, { ...(makeClock ? { clock: makeClock } : {}), ...(maxRows !== Infinity ? { maxRows } : {}) });
+    if (coldKeys.length) aggregator.markCold(coldKeys);
     this.epoch = committed;
     this.nextEpoch = maxEpoch + 1;
     return { aggregator, applied: AppliedSeqs.decode(cp?.d, this.now(), this.o.dedupeWindowMs, this.o.dedupeMax), recent, rows: groups.length, discarded };
+  }
+
+  /**
+   * The committed state of these rows (undefined: none, or deleted), read from their two slots.
+   * `warming`: the rows come back into memory, so the slot of each committed version is remembered
+   * again (the next commit writes the other one).
+   */
+  async readRows(keys: Iterable<string>, warming: boolean): Promise<Map<string, GroupSnapshot | undefined>> {
+    const out = new Map<string, GroupSnapshot | undefined>();
+    const list = [...keys];
+    const found = new Map<string, { slot: 'a' | 'b'; v: RowValue }>();
+    await inParallel(list.flatMap((k) => [`a.${k}`, `b.${k}`]), async (sk) => {
+      const e = await this.kv.get(sk);
+      if (!e) return;
+      const v = decodeValue(e.value) as RowValue;
+      // a slot newer than the last commit belongs to a commit in flight or one that never completed
+      if (v.e > this.epoch) return;
+      const rk = sk.slice(2);
+      const cur = found.get(rk);
+      if (!cur || v.e > cur.v.e) found.set(rk, { slot: sk[0] as 'a' | 'b', v });
+    });
+    for (const k of list) {
+      const f = found.get(k);
+      if (f && warming) this.committedSlot.set(k, f.slot);
+      out.set(k, f?.v.v ?? undefined);
+    }
+    return out;
+  }
+
+  /** Rows dropped from memory (Aggregator.coolDown): their slots are looked up again when they return. */
+  forget(keys: readonly string[]): void {
+    for (const k of keys) this.committedSlot.delete(k);
+  }
+
+  /** Keys of every row in KV (both slots' names, once each). */
+  async rowKeys(): Promise<string[]> {
+    const out = new Set<string>();
+    for await (const k of this.kv.keys()) if (k.startsWith('a.') || k.startsWith('b.')) out.add(k.slice(2));
+    return [...out];
   }
 
   /**
