@@ -3,7 +3,7 @@ import { definePlugin, type Actor, type ActorContext } from '@pcapflow/core';
 import { z } from 'zod';
 import { compileExpression, compilePredicate, ExpressionError } from './expr';
 import { parseDuration } from './engine';
-import { AggregateSyntaxError, argOffset, parseAggregate, specIssues, type AggregateOpConfig } from './runtime/aggspec';
+import { AggregateSyntaxError, argOffset, DEFAULT_MAX_ROWS, parseAggregate, specIssues, type AggregateOpConfig } from './runtime/aggspec';
 import { createSplitActor, createFilterActor, createProjectActor } from './runtime/stream-ops';
 import { createAggregateActor } from './runtime/aggregate-actor';
 
@@ -118,7 +118,7 @@ const aggregateOp = z.strictObject({
     dedupe_max: z.number().int().positive().default(200_000).describe('most remembered applied-sequence ranges per stream (consecutive sequences share one range; only gaps add ranges)'),
     replay_epochs: z.number().int().nonnegative().default(1024).describe('on start, re-emit rows committed in the last N commits (their changes may not have been published before a crash)'),
     persist: z.boolean().default(true).describe('false = in-memory only (state is lost on restart)'),
-    max_rows: z.number().int().positive().default(100_000).describe('running totals (window none): most rows held in memory per partition; the least recently updated beyond it live in KV only and are read back when their key returns (memory stays flat however many keys come)'),
+    max_rows: z.number().int().positive().optional().describe(`running totals (window none): most rows held in memory per partition (default ${DEFAULT_MAX_ROWS}); the least recently updated beyond it live in KV only and are read back when their key returns, so memory stays flat however many keys come`),
   }).prefault({}).describe('state persistence and exactly-once settings'),
   http: z.strictObject({
     port: z.number().int().min(0).max(65535).describe('port of the pull-query HTTP endpoint (0 = any free port)'),
@@ -149,6 +149,12 @@ const aggregateOp = z.strictObject({
       continue;
     }
     if (col.arg !== undefined) check(col.arg, ['aggregates', name], false, typeof v === 'string' ? argOffset(v) : 0);
+  }
+  if (c.state.max_rows !== undefined && (c.window?.type ?? 'none') !== 'none') {
+    ctx.addIssue({ code: 'custom', path: ['state', 'max_rows'], message: 'max_rows bounds running totals (window: none); a windowed table is bounded by its retention instead' });
+  }
+  if (c.state.max_rows !== undefined && !c.state.persist) {
+    ctx.addIssue({ code: 'custom', path: ['state', 'max_rows'], message: 'max_rows keeps the rows beyond it in KV: it needs persist: true' });
   }
   if (bad) return;
   for (const i of specIssues(c as unknown as AggregateOpConfig)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });

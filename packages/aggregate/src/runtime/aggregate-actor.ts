@@ -4,7 +4,7 @@ import { Aggregator, type AggregationSpec, type Change } from '../engine';
 import type { AggregateConfig } from '../plugin';
 import { serveHttp, registerLocal } from '../query/http';
 import { candidateRowKeys, changeRecord, checkQuery, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest, type TableQuery } from '../query/query';
-import { durationMs, toAggregationSpec, type AggregateOpConfig } from './aggspec';
+import { DEFAULT_MAX_ROWS, durationMs, toAggregationSpec, type AggregateOpConfig } from './aggspec';
 import { fieldsRead } from './fields';
 import { AppliedSeqs, TableStore } from './state';
 
@@ -61,7 +61,7 @@ export class AggregateActor implements Actor {
   /** The bound on rows in memory: running totals with persisted state only (KV holds the rest). */
   private maxRows(): number | undefined {
     const windowed = (this.c.window?.type ?? 'none') !== 'none';
-    return this.c.state.persist && !windowed ? this.c.state.max_rows : undefined;
+    return this.c.state.persist && !windowed ? this.c.state.max_rows ?? DEFAULT_MAX_ROWS : undefined;
   }
 
   async start(): Promise<void> {

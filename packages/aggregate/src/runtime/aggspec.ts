@@ -196,3 +196,6 @@ function mapSpecPath(p: string, c: AggregateOpConfig, names: string[]): (string 
   }
   return p ? p.split('.') : [];
 }
+
+/** Rows a running-totals table holds in memory per partition unless state.max_rows says otherwise (about 2 KB each for the example's per-device row). */
+export const DEFAULT_MAX_ROWS = 100_000;
