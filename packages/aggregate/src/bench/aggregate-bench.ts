@@ -155,7 +155,7 @@ async function main(): Promise<void> {
 
     // ---- 1. the whole pipeline in this process
     const marks = [0.25, 0.5, 0.75, 1].map((f) => Math.floor(packets * f));
-    const rssAt: Array<{ frames: number; rss: number; heap: number }> = [];
+    const rssAt: Array<{ frames: number; rss: number; now: number; heap: number; heapTotal: number; buffers: number }> = [];
     let peak = process.memoryUsage().rss;
     const rssBefore = peak;
     const e2eDb = await createDatabase(servers.pgUrl, 'bench_e2e');
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
       onTick: ({ aggregated }) => {
         const m = process.memoryUsage();
         peak = Math.max(peak, m.rss);
-        while (marks.length && aggregated >= marks[0]!) rssAt.push({ frames: marks.shift()!, rss: peak, heap: m.heapUsed });
+        while (marks.length && aggregated >= marks[0]!) rssAt.push({ frames: marks.shift()!, rss: peak, now: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, buffers: m.arrayBuffers });
       },
     }));
     const e2eCpu = cpuBetween(cpu0, cpuSnapshot());
@@ -242,11 +242,15 @@ async function main(): Promise<void> {
     console.log(`| frames aggregated | ${rssAt.map((r) => fmt(r.frames)).join(' | ')} | end |`);
     console.log(`|---|${rssAt.map(() => '---|').join('')}---|`);
     console.log(`| peak RSS so far | ${rssAt.map((r) => mb(r.rss)).join(' | ')} | ${mb(peak)} |`);
-    console.log(`| JS heap in use | ${rssAt.map((r) => mb(r.heap)).join(' | ')} | |`);
+    console.log(`| RSS at that moment | ${rssAt.map((r) => mb(r.now)).join(' | ')} | |`);
+    console.log(`| JS heap in use / reserved | ${rssAt.map((r) => `${mb(r.heap)} / ${mb(r.heapTotal)}`).join(' | ')} | |`);
+    console.log(`| ArrayBuffers (message buffers) | ${rssAt.map((r) => mb(r.buffers)).join(' | ')} | |`);
+    const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits (${m?.row_puts ?? 0} row puts, ${m?.changes ?? 0} changes) for ${m?.handled ?? 0} messages`;
+    const rows = (m: Record<string, number> | undefined) => `rows in memory ${m?.groups ?? 0}, in KV only ${m?.cold_rows ?? 0} (${m?.rows_to_kv ?? 0} sent to KV only, ${m?.rows_from_kv ?? 0} read back)`;
+    console.log(`aggregate, one process: daily_stats ${commits(run.metrics.daily_stats)}; device_stats ${commits(run.metrics.device_stats)}, ${rows(run.metrics.device_stats)}`);
     if (multi) {
       console.log(`${multi.placement.length} processes: tables daily_subtype_stats ${multi.daily} rows, device_probe_stats ${multi.devices} rows; peak RSS ${multi.placement.map((g, i) => `{${g.join(', ')}} ${mb(multi!.maxRss[`h${i}`] ?? 0)}`).join(', ')}`);
-      const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits (${m?.row_puts ?? 0} row puts, ${m?.changes ?? 0} changes) for ${m?.handled ?? 0} messages`;
-      console.log(`aggregate commits: one process daily_stats ${commits(run.metrics.daily_stats)}, device_stats ${commits(run.metrics.device_stats)}; ${multi.placement.length} processes daily_stats ${commits(multi.metrics.daily_stats)}, device_stats ${commits(multi.metrics.device_stats)}`);
+      console.log(`aggregate, ${multi.placement.length} processes: daily_stats ${commits(multi.metrics.daily_stats)}; device_stats ${commits(multi.metrics.device_stats)}, ${rows(multi.metrics.device_stats)}`);
     }
   } finally {
     await servers.stop().catch(() => undefined);

@@ -32,6 +32,8 @@ export class AggregateActor implements Actor {
   private reloading: Promise<void> | undefined;
   private pending: Deferred | undefined;
   private pumping = false;
+  /** reads of rows held in KV only in flight (warmRows) */
+  private warming = 0;
   private timer: NodeJS.Timeout | undefined;
   private releaseHttp: (() => Promise<void>) | undefined;
   private unregister: (() => void) | undefined;
@@ -191,8 +193,15 @@ export class AggregateActor implements Actor {
         if (k.size) { keys ??= new Map(); for (const [key, v] of k) keys.set(key, v); }
       }
       if (!keys) return;
-      const rows = await this.store!.readRows(keys.keys(), true);
-      this.agg.warm(keys, rows);
+      // no row leaves memory while rows are read back (see pump): a row read here can then not
+      // have been warmed, updated, committed and sent out again by another input meanwhile
+      this.warming++;
+      try {
+        const rows = await this.store!.readRows(keys.keys(), true);
+        this.agg.warm(keys, rows);
+      } finally {
+        this.warming--;
+      }
       this.m.warmed.inc(keys.size);
     }
   }
@@ -275,9 +284,12 @@ export class AggregateActor implements Actor {
         try {
           await this.store!.commit(this.agg, this.applied);
           this.m.commits.inc();
-          // committed: rows beyond max_rows may leave memory now (KV holds their state)
-          const cooled = this.agg.coolDown();
-          if (cooled.length) { this.store!.forget(cooled); this.m.cooled.inc(cooled.length); }
+          // Committed, and no other commit in flight: rows beyond max_rows may leave memory now (KV
+          // holds their state). Not while rows are being read back: the next commit tries again.
+          if (this.warming === 0) {
+            const cooled = this.agg.coolDown();
+            if (cooled.length) { this.store!.forget(cooled); this.m.cooled.inc(cooled.length); }
+          }
           d.resolve();
         } catch (e) {
           this.broken = true;
