@@ -11,8 +11,9 @@
  * published half and all of the frames, to show whether memory stays flat as the count grows.
  *
  *   npx tsc -b tsconfig.build.json && npm run bench -w @pcapflow/aggregate -- [--packets 2000000] [--pcap FILE]
- *        [--skip-stages] [--skip-ceilings] [--profile DIR]
+ *        [--skip-stages] [--skip-ceilings] [--profile DIR] [--live-heap]
  *
+ * --live-heap runs a full garbage collection at each RSS mark and prints the live JS heap (each costs a pause).
  * --profile DIR writes a CPU profile per stage (DIR/<stage>.cpuprofile; open in Chrome DevTools).
  *
  * Then (unless --skip-processes) the same pipeline placed on two hosts, one OS process each, on a
@@ -25,6 +26,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
+import * as v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as path from 'node:path';
 import { startTestPipeline } from '@pcapflow/core/testkit';
 import {
@@ -155,7 +158,9 @@ async function main(): Promise<void> {
 
     // ---- 1. the whole pipeline in this process
     const marks = [0.25, 0.5, 0.75, 1].map((f) => Math.floor(packets * f));
-    const rssAt: Array<{ frames: number; rss: number; now: number; heap: number; heapTotal: number; buffers: number }> = [];
+    const rssAt: Array<{ frames: number; rss: number; now: number; heap: number; heapTotal: number; buffers: number; live?: number }> = [];
+    // --live-heap: a full collection at each mark, so the heap in use is what is live (costs a pause each)
+    const fullGc = flag('live-heap') ? (v8.setFlagsFromString('--expose-gc'), runInNewContext('gc') as () => void) : undefined;
     let peak = process.memoryUsage().rss;
     const rssBefore = peak;
     const e2eDb = await createDatabase(servers.pgUrl, 'bench_e2e');
@@ -165,7 +170,12 @@ async function main(): Promise<void> {
       onTick: ({ aggregated }) => {
         const m = process.memoryUsage();
         peak = Math.max(peak, m.rss);
-        while (marks.length && aggregated >= marks[0]!) rssAt.push({ frames: marks.shift()!, rss: peak, now: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, buffers: m.arrayBuffers });
+        while (marks.length && aggregated >= marks[0]!) {
+          const frames = marks.shift()!;
+          let live: number | undefined;
+          if (fullGc) { fullGc(); live = process.memoryUsage().heapUsed; }
+          rssAt.push({ frames, rss: peak, now: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, buffers: m.arrayBuffers, ...(live !== undefined ? { live } : {}) });
+        }
       },
     }));
     const e2eCpu = cpuBetween(cpu0, cpuSnapshot());
@@ -245,6 +255,7 @@ async function main(): Promise<void> {
     console.log(`| RSS at that moment | ${rssAt.map((r) => mb(r.now)).join(' | ')} | |`);
     console.log(`| JS heap in use / reserved | ${rssAt.map((r) => `${mb(r.heap)} / ${mb(r.heapTotal)}`).join(' | ')} | |`);
     console.log(`| ArrayBuffers (message buffers) | ${rssAt.map((r) => mb(r.buffers)).join(' | ')} | |`);
+    if (fullGc) console.log(`| JS heap live (after a full GC) | ${rssAt.map((r) => mb(r.live ?? 0)).join(' | ')} | |`);
     const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits (${m?.row_puts ?? 0} row puts, ${m?.changes ?? 0} changes) for ${m?.handled ?? 0} messages`;
     const rows = (m: Record<string, number> | undefined) => `rows in memory ${m?.groups ?? 0}, in KV only ${m?.cold_rows ?? 0} (${m?.rows_to_kv ?? 0} sent to KV only, ${m?.rows_from_kv ?? 0} read back)`;
     console.log(`aggregate, one process: daily_stats ${commits(run.metrics.daily_stats)}; device_stats ${commits(run.metrics.device_stats)}, ${rows(run.metrics.device_stats)}`);

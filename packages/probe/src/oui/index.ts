@@ -330,6 +330,8 @@ function putHex(p: number, a: ArrayLike<number>, from: number, mask0: number): n
   return p;
 }
 
+const CACHE_MAX = 65_536;
+
 /** Resolver with a per-address cache (resolution is hot in the ek formatter). */
 export class MacResolver {
   private readonly t: Tables;
@@ -358,7 +360,8 @@ export class MacResolver {
     let r = this.cache.get(key);
     if (r === undefined) {
       r = this.compute(b, off);
-      if (this.cache.size > 1_000_000) this.cache.clear();
+      // bounded (about 6 MB): randomized MACs are a new key each rotation, and memory must stay flat
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(key, r);
     }
     return r;
