@@ -41,6 +41,18 @@ function consumerView(r: object): Rec {
   return decodeValue<Rec[]>(msg)[0]!;
 }
 
+/** What a consumer decodes from one message of these pre-packed records, all of one key list (the runtime's batch layout: `[d4 72 40 keys values] [40 values] …`). */
+function consumerViews(rs: object[]): Rec[] {
+  if (rs.length === 0) return [];
+  const parts: Uint8Array[] = [Uint8Array.of(0xdd, rs.length >>> 24, (rs.length >>> 16) & 0xff, (rs.length >>> 8) & 0xff, rs.length & 0xff)];
+  rs.forEach((r, i) => {
+    const packed = r as Record<symbol, unknown>;
+    parts.push(i === 0 ? Buffer.concat([Uint8Array.of(0xd4, 0x72, 0x40), keysPackr.pack(packed[PACKED_KEYS] as string[])]) : Uint8Array.of(0x40));
+    parts.push(packed[PACKED_VALUES] as Uint8Array);
+  });
+  return decodeValue<Rec[]>(Buffer.concat(parts));
+}
+
 /** `r` restricted to `keys`, in that order. */
 const restrict = (r: Rec, keys: readonly string[]): Rec => Object.fromEntries(keys.map((k) => [k, r[k]]));
 /** String-keyed fields only (the packed form hides under symbols). */
@@ -53,6 +65,21 @@ function records(sub: 'wifi' | 'wired', name: string, detail: readonly DetailGro
   try {
     forEachPacket(readCorpusFile(sub, name), (p, b) => proc.packet(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec));
   } catch { /* a corrupt capture: the frames before the error are enough */ }
+  return out;
+}
+
+/** Frame records of every corpus capture (wifi, then wired) through one PacketProcessor, a capture after another (as a file source does). */
+function corpusFrames(detail: readonly DetailGroup[], keepRaw: boolean, fields?: readonly string[]): Rec[] {
+  const out: Rec[] = [];
+  const proc = new PacketProcessor((o, r) => { if (o === 'frames') out.push(r); }, noCount, { wifi: true, wired: true, keepRaw, malformed: 'emit', detail, fields: fields && { frames: fields } });
+  for (const sub of ['wifi', 'wired'] as const) {
+    for (const name of listCaptures(sub)) {
+      proc.beginCapture(name);
+      try {
+        forEachPacket(readCorpusFile(sub, name), (p, b) => proc.packet(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec));
+      } catch { /* a corrupt capture: the frames before the error are enough */ }
+    }
+  }
   return out;
 }
 
@@ -83,6 +110,29 @@ describe('field selection (fields:)', () => {
       }
     }
     expect(n).toBeGreaterThan(20_000);
+  });
+
+  // The selected-fields writer is code generated per selection, from one snippet per field, and
+  // a resolved name right after its address reuses that address' cache slot: each field alone,
+  // then the neighbours that change the generated code, against the full records.
+  it('each field alone, and resolved names and SSIDs with and without their neighbours, are the full records restricted to them on every corpus frame', () => {
+    const selections: string[][] = [
+      ...FRAME_FIELDS.map((f) => [f]),
+      ['ra', 'ra_resolved'], ['da', 'da_resolved'], ['ta', 'ta_resolved', 'bssid', 'bssid_resolved'], // right after the address
+      ['da', 'sa_resolved', 'bssid_resolved'], ['ta', 'sa_resolved'], // after another address: a lookup of its own
+      ['sa', 'sa_resolved', 'ssid', 'ssid_hex', 'ssids_hex'], // one SSID lookup for ssid and ssid_hex
+      ['ssid_hex', 'ssids_hex', 'vendor_ies', 'raw', 'frame', 'capture', 'ts'],
+    ];
+    const full = corpusFrames(FULL, true);
+    expect(full.length).toBeGreaterThan(20_000);
+    for (const fields of selections) {
+      const keys = frameKeys(FULL, true).filter((k) => fields.includes(k));
+      const sel = corpusFrames(FULL, true, fields);
+      expect(sel.length).toBe(full.length);
+      const expected = full.map((r) => restrict(r, keys));
+      expectSame(sel.map(own), expected);
+      expectSame(consumerViews(sel), viaMsgpackr(expected));
+    }
   });
 
   it('the selected record is smaller on the wire', () => {

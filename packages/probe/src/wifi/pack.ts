@@ -60,17 +60,6 @@ export function dropDetail(rec: Record<string, unknown>, groups: readonly Detail
 /** Every field a frame record can have, in record order (basic, then the detail groups, then `raw`). */
 export const FRAME_FIELDS: readonly string[] = Object.freeze([...BASIC_KEYS, ...DETAIL_GROUPS.flatMap((g) => DETAIL_KEYS[g]), 'raw']);
 
-// The selected-fields writer (`writeSelected`) identifies a field by its index in FRAME_FIELDS,
-// written as a number literal in its `switch` (named in a comment): literal case labels make a
-// jump table, where enum members would be property loads (tsc keeps const enums as objects under
-// isolatedModules). The "every field" test of field-selection.test.ts checks each case; adding a
-// field to the record means numbering it here and in the switch.
-const SWITCH_NUMBERING = 'ts,ts_sec,ts_nsec,linktype,cap_len,orig_len,malformed,truncated,channel,frequency,signal_dbm,noise_dbm,'
-  + 'data_rate_mbps,duration_us,phy,fcs_present,bad_fcs,fc_type,fc_subtype,type_subtype,subtype_name,flags,to_ds,from_ds,retry,protected,'
-  + 'duration_id,seq,frag,ra,ta,da,sa,sa_resolved,bssid,sta,ssid,ds_channel,country,wps_device_name,frame,capture,sa_local,'
-  + 'ra_resolved,ta_resolved,da_resolved,bssid_resolved,ssid_hex,ssids_hex,vendor_ies,raw';
-if (FRAME_FIELDS.join() !== SWITCH_NUMBERING) throw new Error('wifi/pack.ts: the field numbering of writeSelected is out of step with FRAME_FIELDS');
-
 /**
  * The fields a record made with these groups can have that `fields` lists (record order, each once),
  * or a message naming the first problem: an unknown field, or one whose detail group (or keep_raw) is off.
@@ -93,19 +82,6 @@ function sharedKeys(keys: readonly string[]): readonly string[] {
   let shared = keyLists.get(id);
   if (!shared) { shared = Object.freeze([...keys]); keyLists.set(id, shared); }
   return shared;
-}
-
-/**
- * `(values, …) => ({ [keys[0]]: values[0], …, [PACKED_KEYS]: keys, [PACKED_VALUES]: view, [PACKED_RELEASE]: ticket })`
- * for one key list: a literal of fixed shape, so each record gets the same hidden class in one
- * allocation, the packed-form symbols included (stores under computed keys in a loop would go
- * through V8's megamorphic path).
- * The keys are field names from FRAME_FIELDS, quoted with JSON.stringify.
- */
-type RecordFactory = (values: readonly unknown[], keys: readonly string[], view: Uint8Array, ticket: { released: number }) => Record<string, unknown>;
-function packedRecordFactory(keys: readonly string[]): RecordFactory {
-  const body = `return (v, keys, view, ticket) => ({ ${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}, [K]: keys, [V]: view, [R]: ticket });`;
-  return (new Function('K', 'V', 'R', body) as (k: symbol, v: symbol, r: symbol) => RecordFactory)(PACKED_KEYS, PACKED_VALUES, PACKED_RELEASE);
 }
 
 /** `(record) => record restricted to keys` (in that order), for records not built here. */
@@ -359,6 +335,127 @@ const SUBTYPE_NAME: string[] = [];
 for (let t = 0; t < 64; t++) { SUBTYPE_NAME.push(subtypeName(t)); SUBTYPE_PACKED.push(packStr(subtypeName(t))); }
 const NIL = Uint8Array.of(0xc0);
 
+// ---- the selected-fields writer: code generated per field selection
+
+/**
+ * Writes the record of a field selection at the builder's `pos`, as `write` does for every field;
+ * undefined when it did not fit. The builder comes in as an argument: the generated code reads its
+ * slab and caches (buf, bufAb, bufDv, pos, addrs, ssids, vendors, country, capturePacked, ticket, written).
+ */
+type SelectedWriter = (builder: FrameRecordBuilder, fr: WifiFrame, frame: number, capture: string, raw: Uint8Array | undefined) => BuiltFrameRecord | undefined;
+
+/** Number-or-null fields: the expression of the value, and whether it can be null. */
+const NUMBER_FIELDS: Readonly<Record<string, readonly [string, boolean]>> = {
+  ts_sec: ['fr.tsSec', false], ts_nsec: ['fr.tsNsec', false], linktype: ['fr.linktype', false], cap_len: ['fr.capLen', false], orig_len: ['fr.origLen', false],
+  channel: ['fr.hasChannel ? fr.channel : null', true], frequency: ['fr.hasFrequency ? fr.frequency : null', true],
+  signal_dbm: ['fr.hasSignal ? fr.signalDbm : null', true], noise_dbm: ['fr.hasNoise ? fr.noiseDbm : null', true],
+  data_rate_mbps: ['fr.dataRate > 0 ? Math.round(fr.dataRate * 10) / 10 : null', true],
+  duration_us: ['fr.hasDuration ? fr.radioDuration : null', true], phy: ['fr.hasRadio ? fr.phy : null', true],
+  fc_type: ['fr.hasFc ? fr.fcType : null', true], fc_subtype: ['fr.hasFc ? fr.fcSubtype : null', true],
+  type_subtype: ['fr.hasFc ? fr.typeSubtype : null', true], flags: ['fr.hasFc ? fr.fcFlags : null', true],
+  duration_id: ['fr.hasDurationId ? fr.durationId : null', true], seq: ['fr.hasSeq ? fr.seq : null', true], frag: ['fr.hasSeq ? fr.frag : null', true],
+  ds_channel: ['fr.dsChannel >= 0 ? fr.dsChannel : null', true], frame: ['frame', false],
+};
+/** Boolean fields: the expression of the value. */
+const BOOLEAN_FIELDS: Readonly<Record<string, string>> = {
+  malformed: 'fr.malformed', truncated: 'fr.truncated', fcs_present: 'fr.fcsPresent', bad_fcs: 'fr.badFcs',
+  to_ds: '(fr.fcFlags & 1) !== 0', from_ds: '(fr.fcFlags & 2) !== 0', retry: '(fr.fcFlags & 8) !== 0', protected: '(fr.fcFlags & 0x40) !== 0',
+};
+/** Address fields, by the WifiFrame offset they read. */
+const ADDRESS_FIELDS: Readonly<Record<string, string>> = { ra: 'ra', ta: 'ta', da: 'da', sa: 'sa', bssid: 'bssid', sta: 'staa' };
+/** Resolved-name fields, by their address field (named as its WifiFrame offset). */
+const RESOLVED_FIELDS: Readonly<Record<string, string>> = { sa_resolved: 'sa', ra_resolved: 'ra', ta_resolved: 'ta', da_resolved: 'da', bssid_resolved: 'bssid' };
+/** The other fields: code that declares `$` (the value) and writes it. */
+const OTHER_FIELDS: Readonly<Record<string, string>> = {
+  // a fraction of a millisecond (nearly always): a float 64, one DataView store (wNum's byte loop costs as much as the rest of the field)
+  ts: 'const $ = fr.tsSec * 1000 + fr.tsNsec / 1e6;\nif (Number.isInteger($)) p = wNum(b, p, $); else { b[p] = 0xcb; s.bufDv.setFloat64(p + 1, $); p += 9; }',
+  subtype_name: 'let $ = null;\nif (!fr.hasFc) b[p++] = 0xc0;\nelse { const t = fr.typeSubtype; if (t < 64) { $ = SUBTYPE_NAME[t]; p = wRaw(b, p, SUBTYPE_PACKED[t]); } else { $ = subtypeName(t); p = wStr(b, p, $); } }',
+  ssid: 'let $ = null;\nif (ssidE === undefined) b[p++] = 0xc0; else { $ = ssidE.text; p = wRaw(b, p, ssidE.textPacked); }',
+  ssid_hex: 'let $ = null;\nif (ssidE === undefined) b[p++] = 0xc0; else { $ = ssidE.hex; p = wRaw(b, p, ssidE.hexPacked); }',
+  ssids_hex: 'const $ = [];\n{ const n = fr.ssidCount; p = arrayHeader(b, p, n); for (let i = 0; i < n; i++) { const e = s.ssids.get(a, fr.ssidOff[i], fr.ssidLen[i]); $.push(e.hex); p = wRaw(b, p, e.hexPacked); } }',
+  country: 'let $ = null;\nif (!fr.countryCount) b[p++] = 0xc0;\nelse { const co = fr.countryOff[0]; const k = (a[co] << 8) | a[co + 1]; let c = s.country[k]; if (c === undefined) { const t = asciiText(a, co, 2); c = { s: t, p: packStr(t) }; s.country[k] = c; } $ = c.s; p = wRaw(b, p, c.p); }',
+  wps_device_name: 'let $ = null;\nif (fr.wpsCount) { $ = asciiText(a, fr.wpsOff[0], fr.wpsLen[0]); p = wStr(b, p, $); } else b[p++] = 0xc0;',
+  capture: 'const $ = capture;\np = wRaw(b, p, s.capturePacked);',
+  sa_local: 'const $ = fr.sa >= 0 ? (a[fr.sa] & 2) === 2 : null;\nb[p++] = $ === null ? 0xc0 : $ ? 0xc3 : 0xc2;',
+  vendor_ies: 'const $ = [];\n{ const n = fr.vendorCount; p = arrayHeader(b, p, n); for (let i = 0; i < n; i++) { const e = s.vendors.get(fr.vendorOui[i], fr.vendorType[i]); $.push(e.ie); p = wRaw(b, p, e.packed); } }',
+  raw: 'const $ = raw;\np = wBin(b, p, raw);',
+};
+for (const f of FRAME_FIELDS) {
+  const kinds = [NUMBER_FIELDS, BOOLEAN_FIELDS, ADDRESS_FIELDS, RESOLVED_FIELDS, OTHER_FIELDS].filter((t) => Object.hasOwn(t, f)).length;
+  if (kinds !== 1) throw new Error(`wifi/pack.ts: field "${f}" needs exactly one code of the selected-fields writer (has ${kinds})`);
+}
+
+/** The number-or-null variable `x` as msgpack: the common cases inline (a call per field costs as much as the write), the rest through wNum. */
+function numberCode(x: string, nullable: boolean): string {
+  return `${nullable ? `if (${x} === null) b[p++] = 0xc0;\nelse ` : ''}if ((${x} | 0) === ${x} && ${x} >= -0x80 && ${x} < 0x10000) {
+  if (${x} >= 0) { if (${x} < 0x40) b[p++] = ${x}; else if (${x} < 0x100) { b[p] = 0xcc; b[p + 1] = ${x}; p += 2; } else { b[p] = 0xcd; b[p + 1] = ${x} >>> 8; b[p + 2] = ${x} & 0xff; p += 3; } }
+  else { if (${x} < -0x20) b[p++] = 0xd0; b[p++] = ${x} & 0xff; }
+} else p = wNum(b, p, ${x});`;
+}
+
+/** What the generated code calls or reads, by the names it uses. */
+const WRITER_SCOPE = {
+  wNum, wStr, wRaw, wMac, wBin, arrayHeader, asciiText, packStr, subtypeName, SUBTYPE_NAME, SUBTYPE_PACKED,
+  K: PACKED_KEYS, V: PACKED_VALUES, R: PACKED_RELEASE,
+};
+
+const selectedWriters = new Map<readonly string[], SelectedWriter>();
+
+/**
+ * The writer of one key list (a shared array of `selectFrameFields`): straight-line code computing
+ * each selected field (and nothing else) into a local and writing its bytes, in key order, then one
+ * record literal of those locals (one hidden class, one allocation, the packed-form symbols
+ * included). A loop over the field ids with a switch and a values array cost about a third more
+ * per record. Values and bytes are the ones `write` makes: field-selection.test.ts compares them
+ * for each field alone and in combinations, on every corpus frame. Field names are FRAME_FIELDS,
+ * written in as JSON string literals.
+ */
+function selectedWriter(keys: readonly string[]): SelectedWriter {
+  let writer = selectedWriters.get(keys);
+  if (writer) return writer;
+  let body = 'const b = s.buf, start = s.pos, a = fr.buf, addrs = s.addrs;\nlet p = start;\n';
+  let ssidLooked = false;
+  keys.forEach((f, j) => {
+    const v = `v${j}`;
+    let code: string;
+    if (Object.hasOwn(NUMBER_FIELDS, f)) {
+      const [expr, nullable] = NUMBER_FIELDS[f]!;
+      code = `const ${v} = ${expr};\n${numberCode(v, nullable)}`;
+    } else if (Object.hasOwn(BOOLEAN_FIELDS, f)) {
+      code = `const ${v} = ${BOOLEAN_FIELDS[f]!};\nb[p++] = ${v} ? 0xc3 : 0xc2;`;
+    } else if (Object.hasOwn(ADDRESS_FIELDS, f)) {
+      // offset and cache slot kept in locals for a resolved name right after (sa, sa_resolved)
+      const o = `o_${f}`, slot = `s_${f}`;
+      code = `const ${o} = fr.${ADDRESS_FIELDS[f]!};\nlet ${slot} = 0, ${v} = null;\n`
+        + `if (${o} < 0) b[p++] = 0xc0; else { ${slot} = addrs.slot(a, ${o}); ${v} = addrs.macOf(${slot}); p = wMac(b, p, a, ${o}); }`;
+    } else if (Object.hasOwn(RESOLVED_FIELDS, f)) {
+      const addr = RESOLVED_FIELDS[f]!;
+      // the slot its address just took (no lookup since), not a second hash
+      code = j > 0 && keys[j - 1] === addr
+        ? `let ${v} = null;\nif (o_${addr} < 0) b[p++] = 0xc0; else { ${v} = addrs.resolvedOf(s_${addr}, a, o_${addr}); p = wRaw(b, p, addrs.resolvedPacked(s_${addr})); }`
+        : `let ${v} = null;\n{ const o = fr.${addr}; if (o < 0) b[p++] = 0xc0; else { const i = addrs.slot(a, o); ${v} = addrs.resolvedOf(i, a, o); p = wRaw(b, p, addrs.resolvedPacked(i)); } }`;
+    } else {
+      code = '';
+      if ((f === 'ssid' || f === 'ssid_hex') && !ssidLooked) {
+        ssidLooked = true;
+        code = 'const ssidE = fr.ssidCount ? s.ssids.get(a, fr.ssidOff[0], fr.ssidLen[0]) : undefined;\n';
+      }
+      code += OTHER_FIELDS[f]!.replaceAll('$', v);
+    }
+    body += `// ${f}\n${code}\n`;
+  });
+  body += 'if (p > b.length) return undefined;\n'
+    + `const rec = { ${keys.map((k, j) => `${JSON.stringify(k)}: v${j}`).join(', ')}, [K]: keys, [V]: new Uint8Array(s.bufAb, start, p - start), [R]: s.ticket };\n`
+    + 's.written++;\n'
+    + '// next record 8-byte aligned (cheaper copies of whole records later)\n'
+    + 's.pos = (p + 7) & ~7;\nreturn rec;';
+  const names = Object.keys(WRITER_SCOPE);
+  const make = new Function(...names, 'keys', `return function writeSelected(s, fr, frame, capture, raw) {\n${body}\n};`) as (...args: unknown[]) => SelectedWriter;
+  writer = make(...Object.values(WRITER_SCOPE), keys);
+  selectedWriters.set(keys, writer);
+  return writer;
+}
+
 /** A Wi-Fi frame record as the probe publishes it (see processor.ts FrameRecord for the documented type). */
 export type BuiltFrameRecord = Record<string, unknown>;
 
@@ -381,6 +478,8 @@ export class FrameRecordBuilder {
   private buf = new Uint8Array(SLAB);
   /** `buf.buffer`, kept: the getter costs about half as much as making the record's view of it. */
   private bufAb: ArrayBufferLike = this.buf.buffer;
+  /** A DataView of `buf`, for the selected-fields writer's float 64 (big-endian on any host). */
+  private bufDv = new DataView(this.bufAb);
   private pos = 0;
   /** Records written into `buf`, and how many of them the runtime has released (copied out). */
   private written = 0;
@@ -392,10 +491,8 @@ export class FrameRecordBuilder {
   private readonly addrRes: Array<string | null> = [null, null, null, null, null, null];
   private readonly addrResPacked: Uint8Array[] = [NIL, NIL, NIL, NIL, NIL, NIL];
 
-  /** With a field selection: the selected fields' indexes in FRAME_FIELDS (key order), their values' scratch, and the record literal. */
-  private readonly selected: Uint8Array | undefined;
-  private readonly values: unknown[];
-  private readonly makeRecord: RecordFactory | undefined;
+  /** With a field selection: its writer (instead of `write`). */
+  private readonly writeSelected: SelectedWriter | undefined;
 
   /**
    * `fields`: only these fields (tshark's `-e`), in record order; undefined = every field of the
@@ -408,11 +505,8 @@ export class FrameRecordBuilder {
       const keys = selectFrameFields(fields, groups, keepRaw);
       if (typeof keys === 'string') throw new Error(keys);
       this.keys = keys;
-      this.selected = Uint8Array.from(keys, (k) => FRAME_FIELDS.indexOf(k));
-      this.makeRecord = packedRecordFactory(keys);
+      this.writeSelected = selectedWriter(keys);
     }
-    // generic elements from the start (no elements-kind changes as the first values come in)
-    this.values = new Array<unknown>(this.keys.length).fill(null);
     this.resolved = groups.includes('resolved');
     this.ssidHex = groups.includes('ssid_hex');
     this.vendorIes = groups.includes('vendor_ies');
@@ -440,6 +534,7 @@ export class FrameRecordBuilder {
   private newSlab(size: number): void {
     this.buf = new Uint8Array(size);
     this.bufAb = this.buf.buffer;
+    this.bufDv = new DataView(this.bufAb);
     this.pos = 0;
     this.written = 0;
     this.ticket = { released: 0 };
@@ -451,7 +546,7 @@ export class FrameRecordBuilder {
     this.room(fr, raw);
     for (let size = SLAB; ; size *= 2) {
       try {
-        const rec = this.selected === undefined ? this.write(fr, frame, capture, raw) : this.writeSelected(fr, frame, capture, raw);
+        const rec = this.writeSelected === undefined ? this.write(fr, frame, capture, raw) : this.writeSelected(this, fr, frame, capture, raw);
         if (rec !== undefined) return rec;
       } catch (e) {
         if ((e as Error | undefined)?.name !== 'RangeError') throw e; // (by name: jest runs modules in another realm)
@@ -613,154 +708,6 @@ export class FrameRecordBuilder {
     rs[PACKED_RELEASE] = this.ticket;
     this.written++;
     // next record 8-byte aligned (cheaper copies of whole records later)
-    this.pos = (p + 7) & ~7;
-    return rec;
-  }
-
-  /**
-   * `write` for a field selection: each selected field is computed and written, in key order,
-   * and nothing else (an unselected address is not even looked up). Values and bytes are the
-   * ones `write` makes (field-selection.test.ts compares them on every corpus frame).
-   */
-  private writeSelected(fr: WifiFrame, frame: number, capture: string, raw: Uint8Array | undefined): BuiltFrameRecord | undefined {
-    const b = this.buf;
-    const start = this.pos;
-    const a = fr.buf;
-    const addrs = this.addrs;
-    const sel = this.selected!;
-    const vals = this.values;
-    const hasFc = fr.hasFc;
-    const fl = fr.fcFlags;
-    let p = start;
-    let v: unknown;
-    let ssidE: SsidEntry | undefined | null = null; // null: not looked up yet
-    // the AddrCache slot of the last address looked up, and its offset (-1: none yet)
-    let lastSlot = 0;
-    let lastSlotOff = -1;
-    for (let j = 0; j < sel.length; j++) {
-      const id = sel[j];
-      let num = false; // a number or null, written after the switch
-      switch (id) {
-        case 0 /* ts */: {
-          const t = fr.tsSec * 1000 + fr.tsNsec / 1e6;
-          v = t;
-          // a fraction of a millisecond (nearly always): the float 64, unrolled here (wNum's byte loop and call cost as much as the rest of the field)
-          if (BIG_ENDIAN_HOST || Number.isInteger(t)) { p = wNum(b, p, t); break; }
-          f64[0] = t;
-          b[p] = 0xcb; b[p + 1] = f64b[7]; b[p + 2] = f64b[6]; b[p + 3] = f64b[5]; b[p + 4] = f64b[4];
-          b[p + 5] = f64b[3]; b[p + 6] = f64b[2]; b[p + 7] = f64b[1]; b[p + 8] = f64b[0];
-          p += 9;
-          break;
-        }
-        case 1 /* ts_sec */: v = fr.tsSec; num = true; break;
-        case 2 /* ts_nsec */: v = fr.tsNsec; num = true; break;
-        case 3 /* linktype */: v = fr.linktype; num = true; break;
-        case 4 /* cap_len */: v = fr.capLen; num = true; break;
-        case 5 /* orig_len */: v = fr.origLen; num = true; break;
-        case 6 /* malformed */: v = fr.malformed; b[p++] = fr.malformed ? 0xc3 : 0xc2; break;
-        case 7 /* truncated */: v = fr.truncated; b[p++] = fr.truncated ? 0xc3 : 0xc2; break;
-        case 8 /* channel */: v = fr.hasChannel ? fr.channel : null; num = true; break;
-        case 9 /* frequency */: v = fr.hasFrequency ? fr.frequency : null; num = true; break;
-        case 10 /* signal_dbm */: v = fr.hasSignal ? fr.signalDbm : null; num = true; break;
-        case 11 /* noise_dbm */: v = fr.hasNoise ? fr.noiseDbm : null; num = true; break;
-        case 12 /* data_rate_mbps */: v = fr.dataRate > 0 ? Math.round(fr.dataRate * 10) / 10 : null; num = true; break;
-        case 13 /* duration_us */: v = fr.hasDuration ? fr.radioDuration : null; num = true; break;
-        case 14 /* phy */: v = fr.hasRadio ? fr.phy : null; num = true; break;
-        case 15 /* fcs_present */: v = fr.fcsPresent; b[p++] = fr.fcsPresent ? 0xc3 : 0xc2; break;
-        case 16 /* bad_fcs */: v = fr.badFcs; b[p++] = fr.badFcs ? 0xc3 : 0xc2; break;
-        case 17 /* fc_type */: v = hasFc ? fr.fcType : null; num = true; break;
-        case 18 /* fc_subtype */: v = hasFc ? fr.fcSubtype : null; num = true; break;
-        case 19 /* type_subtype */: v = hasFc ? fr.typeSubtype : null; num = true; break;
-        case 20 /* subtype_name */: {
-          const t = fr.typeSubtype;
-          if (!hasFc) { v = null; b[p++] = 0xc0; }
-          else if (t < 64) { v = SUBTYPE_NAME[t]; p = wRaw(b, p, SUBTYPE_PACKED[t]); }
-          else { v = subtypeName(t); p = wStr(b, p, v as string); }
-          break;
-        }
-        case 21 /* flags */: v = hasFc ? fl : null; num = true; break;
-        case 22 /* to_ds */: v = (fl & 1) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
-        case 23 /* from_ds */: v = (fl & 2) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
-        case 24 /* retry */: v = (fl & 8) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
-        case 25 /* protected */: v = (fl & 0x40) !== 0; b[p++] = v ? 0xc3 : 0xc2; break;
-        case 26 /* duration_id */: v = fr.hasDurationId ? fr.durationId : null; num = true; break;
-        case 27 /* seq */: v = fr.hasSeq ? fr.seq : null; num = true; break;
-        case 28 /* frag */: v = fr.hasSeq ? fr.frag : null; num = true; break;
-        case 29 /* ra */: case 30 /* ta */: case 31 /* da */: case 32 /* sa */: case 34 /* bssid */: case 35 /* sta */: {
-          const o = id === 29 /* ra */ ? fr.ra : id === 30 /* ta */ ? fr.ta : id === 31 /* da */ ? fr.da : id === 32 /* sa */ ? fr.sa : id === 34 /* bssid */ ? fr.bssid : fr.staa;
-          if (o < 0) { v = null; b[p++] = 0xc0; }
-          else { lastSlot = addrs.slot(a, o); lastSlotOff = o; v = addrs.macOf(lastSlot); p = wMac(b, p, a, o); }
-          break;
-        }
-        case 33 /* sa_resolved */: case 43 /* ra_resolved */: case 44 /* ta_resolved */: case 45 /* da_resolved */: case 46 /* bssid_resolved */: {
-          const o = id === 33 /* sa_resolved */ ? fr.sa : id === 43 /* ra_resolved */ ? fr.ra : id === 44 /* ta_resolved */ ? fr.ta : id === 45 /* da_resolved */ ? fr.da : fr.bssid;
-          if (o < 0) { v = null; b[p++] = 0xc0; }
-          else {
-            // sa_resolved right after sa: the slot sa just took (no lookup since), not a second hash
-            const i = o === lastSlotOff ? lastSlot : addrs.slot(a, o);
-            lastSlot = i; lastSlotOff = o;
-            v = addrs.resolvedOf(i, a, o); p = wRaw(b, p, addrs.resolvedPacked(i));
-          }
-          break;
-        }
-        case 36 /* ssid */: case 47 /* ssid_hex */: {
-          if (ssidE === null) ssidE = fr.ssidCount ? this.ssids.get(a, fr.ssidOff[0], fr.ssidLen[0]) : undefined;
-          if (ssidE === undefined) { v = null; b[p++] = 0xc0; }
-          else if (id === 36 /* ssid */) { v = ssidE.text; p = wRaw(b, p, ssidE.textPacked); }
-          else { v = ssidE.hex; p = wRaw(b, p, ssidE.hexPacked); }
-          break;
-        }
-        case 48 /* ssids_hex */: {
-          const n = fr.ssidCount;
-          const list: string[] = [];
-          p = arrayHeader(b, p, n);
-          for (let i = 0; i < n; i++) { const e = this.ssids.get(a, fr.ssidOff[i], fr.ssidLen[i]); list.push(e.hex); p = wRaw(b, p, e.hexPacked); }
-          v = list;
-          break;
-        }
-        case 37 /* ds_channel */: v = fr.dsChannel >= 0 ? fr.dsChannel : null; num = true; break;
-        case 38 /* country */: {
-          if (!fr.countryCount) { v = null; b[p++] = 0xc0; break; }
-          const co = fr.countryOff[0];
-          const k = (a[co] << 8) | a[co + 1];
-          let c = this.country[k];
-          if (c === undefined) { const s = asciiText(a, co, 2); c = { s, p: packStr(s) }; this.country[k] = c; }
-          v = c.s; p = wRaw(b, p, c.p);
-          break;
-        }
-        case 39 /* wps_device_name */:
-          if (fr.wpsCount) { v = asciiText(a, fr.wpsOff[0], fr.wpsLen[0]); p = wStr(b, p, v as string); } else { v = null; b[p++] = 0xc0; }
-          break;
-        case 40 /* frame */: v = frame; num = true; break;
-        case 41 /* capture */: v = capture; p = wRaw(b, p, this.capturePacked); break;
-        case 42 /* sa_local */: v = fr.sa >= 0 ? (a[fr.sa] & 2) === 2 : null; b[p++] = v === null ? 0xc0 : v ? 0xc3 : 0xc2; break;
-        case 49 /* vendor_ies */: {
-          const n = fr.vendorCount;
-          const list: VendorIe[] = [];
-          p = arrayHeader(b, p, n);
-          for (let i = 0; i < n; i++) { const e = this.vendors.get(fr.vendorOui[i], fr.vendorType[i]); list.push(e.ie); p = wRaw(b, p, e.packed); }
-          v = list;
-          break;
-        }
-        case 50 /* raw */: v = raw; p = wBin(b, p, raw!); break;
-      }
-      if (num) {
-        // one inline copy of the common cases for every numeric field (a call per field costs as much as the write)
-        const x = v as number | null;
-        if (x === null) b[p++] = 0xc0;
-        else if ((x | 0) === x && x >= -0x80 && x < 0x10000) {
-          if (x >= 0) {
-            if (x < 0x40) b[p++] = x;
-            else if (x < 0x100) { b[p] = 0xcc; b[p + 1] = x; p += 2; }
-            else { b[p] = 0xcd; b[p + 1] = x >>> 8; b[p + 2] = x & 0xff; p += 3; }
-          } else { if (x < -0x20) b[p++] = 0xd0; b[p++] = x & 0xff; }
-        } else p = wNum(b, p, x);
-      }
-      vals[j] = v;
-    }
-    if (p > b.length) return undefined;
-    const rec = this.makeRecord!(vals, this.keys, new Uint8Array(this.bufAb, start, p - start), this.ticket);
-    this.written++;
     this.pos = (p + 7) & ~7;
     return rec;
   }
