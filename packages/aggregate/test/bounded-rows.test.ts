@@ -53,7 +53,7 @@ async function applyBounded(agg: Aggregator, store: TableStore, applied: Applied
 
 /** Every row of a bounded table: those in memory and those read back from KV. */
 async function allRows(agg: Aggregator, store: TableStore): Promise<Change[]> {
-  const cold = (await store.rowKeys()).filter((k) => agg.isCold(k));
+  const cold = (await store.rowKeys()).filter((k) => !agg.hasRow(k));
   const rows = await store.readRows(cold, false);
   return [...agg.rows(), ...[...rows.values()].map((s) => agg.rowOfSnapshot(s!))];
 }
@@ -102,7 +102,8 @@ describe('engine and store with maxRows', () => {
     const { aggregator: agg, applied } = await store.load(SPEC);
     await applyBounded(agg, store, applied, [{ dev: 'a', v: 1, ts: 1 }, { dev: 'b', v: 2, ts: 2 }], 1);
     await applyBounded(agg, store, applied, [{ dev: 'b', v: 3, ts: 3 }], 2);
-    expect(agg.isCold('a')).toBe(true);
+    expect(agg.hasRow('a')).toBe(false);
+    expect(agg.metrics().cold).toBe(1);
     expect(() => agg.addBatch([{ dev: 'a', v: 5, ts: 4 }], 3)).toThrow(/held in KV only/);
   });
 
@@ -125,7 +126,7 @@ describe('engine and store with maxRows', () => {
       await applyBounded(agg, store, applied, input[m], m + 1);
       full.addBatch(input[m], m + 1);
       full.closeUpTo();
-      if (m === 1) expect(agg.isCold('old')).toBe(true);
+      if (m === 1) expect(agg.hasRow('old')).toBe(false);
     }
     // the expected rows, by hand: old restarted at 201000 with v 5; x counted throughout
     expect(byKey(full.rows())).toMatchObject({ old: { n: 1, sum: 5 }, x: { n: 5, sum: 5 } });

@@ -246,7 +246,11 @@ async function main(): Promise<void> {
       console.log(`CPU, ${what}: ${c.byCommand.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; together ${used.toFixed(1)} s = ${(used / frames * 1e6).toFixed(1)} µs per frame; steal ${c.steal.toFixed(1)} s of ${c.wallCpu.toFixed(1)} s machine time`);
     };
     cpuLine('end to end, one process', e2eCpu, run.frames);
-    if (multi) cpuLine(`end to end, ${multi.placement.length} processes`, multi.cpu, multi.frames);
+    if (multi) {
+      cpuLine(`end to end, ${multi.placement.length} processes`, multi.cpu, multi.frames);
+      // which process bounds the rate: one process cannot use more than one core's worth of its own thread
+      console.log(`  node CPU by process: ${multi.placement.map((g, i) => `{${g.join(', ')}} ${((multi!.cpuMs[`h${i}`] ?? 0) / 1000).toFixed(1)} s (${((multi!.cpuMs[`h${i}`] ?? 0) / multi!.ms * 100).toFixed(0)} % of the run's wall time)`).join(', ')}`);
+    }
     console.log(`tables: daily_subtype_stats ${daily} rows, device_probe_stats ${devices} rows; sink rows written (upserts) ${run.sinkRows}`);
     console.log(`RSS of this process (the whole pipeline), by frames aggregated (daily_stats reads every frame): before the run ${mb(rssBefore)}`);
     console.log(`| frames aggregated | ${rssAt.map((r) => fmt(r.frames)).join(' | ')} | end |`);

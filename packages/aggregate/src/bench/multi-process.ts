@@ -14,7 +14,7 @@ type Command =
   | { cmd: 'stop' };
 
 type Reply =
-  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean }
+  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean; cpuMs?: number }
   | { ok: false; error: string };
 
 // ---------------------------------------------------------------- child side
@@ -27,16 +27,19 @@ function actorMetrics(p: TestPipeline): Metrics {
 
 function child(): void {
   let p: TestPipeline | undefined;
+  let cpuAtStart = process.cpuUsage();
   const reply = (r: Reply) => process.send!(r);
   process.on('message', (m: Command) => {
     void (async () => {
       try {
         if (m.cmd === 'start') {
           p = await startTestPipeline({ yaml: m.yaml, natsUrl: m.natsUrl, host: m.host, env: { ...process.env, ...m.env } });
+          cpuAtStart = process.cpuUsage();
           reply({ ok: true });
         } else if (m.cmd === 'drain') {
           await p!.drain(m.timeoutMs);
-          reply({ ok: true, metrics: actorMetrics(p!) });
+          const cpu = process.cpuUsage(cpuAtStart);
+          reply({ ok: true, metrics: actorMetrics(p!), cpuMs: (cpu.user + cpu.system) / 1000 });
         } else {
           const metrics = p ? actorMetrics(p) : {};
           await p?.stop();
@@ -87,6 +90,8 @@ export interface ProcessRunResult {
   maxRss: Record<string, number>;
   /** Metrics of every actor, by actor name (from the process that ran it). */
   metrics: Metrics;
+  /** CPU time (user + system) of each host's process from its pipeline's start to the end of the run (ms), by host. */
+  cpuMs: Record<string, number>;
 }
 
 const sum = (m: Metrics) => Object.values(m).reduce((s, x) => s + (x.handled ?? 0) + (x.emitted ?? 0), 0);
@@ -105,14 +110,21 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
     let last = -1;
     let ms = 0;
     let metrics: Metrics = {};
+    let cpuMs: Record<string, number> = {};
     for (;;) {
       metrics = {};
-      for (const h of hosts) Object.assign(metrics, (await h.call({ cmd: 'drain', timeoutMs: Math.max(1000, deadline - Date.now()) })).metrics);
+      const cpu: Record<string, number> = {};
+      for (const h of hosts) {
+        const r = await h.call({ cmd: 'drain', timeoutMs: Math.max(1000, deadline - Date.now()) });
+        Object.assign(metrics, r.metrics);
+        cpu[h.name] = r.cpuMs ?? 0;
+      }
       const now = sum(metrics);
       // nothing happened in this round: everything was drained when the previous one ended
       if (now === last) break;
       last = now;
       ms = performance.now() - t0;
+      cpuMs = cpu;
     }
     const maxRss: Record<string, number> = {};
     for (const h of hosts) {
@@ -120,7 +132,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
       maxRss[h.name] = r.maxRss ?? 0;
       Object.assign(metrics, r.metrics);
     }
-    return { frames: metrics.probe?.emitted_frames ?? 0, ms, maxRss, metrics };
+    return { frames: metrics.probe?.emitted_frames ?? 0, ms, maxRss, metrics, cpuMs };
   } finally {
     for (const h of hosts) h.kill();
   }

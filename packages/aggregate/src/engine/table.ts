@@ -440,7 +440,7 @@ export class Aggregator {
         // running totals: one map lookup straight to the group
         let g = this.flat.get(ikey);
         if (g === undefined) {
-          if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(values === undefined ? [v0] : values);
+          if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(ikey);
           const nks = new KeyState(ikey, values === undefined ? [v0] : values);
           this.keys.set(ikey, nks);
           g = this.newGroup(nks);
@@ -463,7 +463,7 @@ export class Aggregator {
       case 'none': {
         let g = ks.only;
         if (g === undefined) {
-          if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(ks.values);
+          if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(ks.ikey);
           g = this.newGroup(ks);
           ks.windows.push(g);
           ks.only = g;
@@ -536,11 +536,9 @@ export class Aggregator {
     return g;
   }
 
-  private assertNotCold(values: unknown[]): void {
+  private assertNotCold(ikey: string): void {
     // a new row for a key whose state is in KV only would restart it from zero
-    if (this.cold!.has(encodeGroupKey(values))) {
-      throw new Error(`row ${encodeGroupKey(values)} is held in KV only: call coldKeys() and warm() before adding its records`);
-    }
+    if (this.cold!.has(ikey)) throw new Error(`row ${JSON.stringify(ikey)} is held in KV only: call coldKeys() and warm() before adding its records`);
   }
 
   /**
@@ -553,15 +551,27 @@ export class Aggregator {
     const cold = this.cold;
     if (cold === undefined || cold.size === 0) return out;
     const gf = this.groupFns;
+    const keys = this.keys;
+    let seen: Set<string> | undefined;
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
       if (this.where !== undefined && !this.where(r)) continue;
-      const values = new Array<unknown>(gf.length);
-      for (let k = 0; k < gf.length; k++) values[k] = gf[k](r);
-      const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
-      if (this.keys.has(ikey)) continue;
-      const key = encodeGroupKey(values);
-      if (!out.has(key) && cold.has(key)) out.set(key, values);
+      let ikey: string;
+      let v0: unknown;
+      let values: unknown[] | undefined;
+      // (no array per record: most keys are in memory)
+      if (gf.length === 1) ikey = internalKey1((v0 = gf[0](r)));
+      else {
+        values = new Array<unknown>(gf.length);
+        for (let k = 0; k < gf.length; k++) values[k] = gf[k](r);
+        ikey = values.length === 0 ? '' : internalKeyN(values);
+      }
+      if (keys.has(ikey) || seen?.has(ikey)) continue;
+      (seen ??= new Set()).add(ikey);
+      if (cold.has(ikey)) {
+        values ??= [v0];
+        out.set(encodeGroupKey(values), values);
+      }
     }
     return out;
   }
@@ -576,7 +586,7 @@ export class Aggregator {
     if (cold === undefined) return;
     const ttl = this.window.ttl;
     for (const [key, values] of keys) {
-      if (!cold.delete(key)) continue;
+      if (!cold.delete(values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values))) continue;
       const s = rows.get(key);
       if (s === undefined) continue;
       const lastTs = typeof s.l === 'number' ? s.l : -Infinity;
@@ -589,10 +599,10 @@ export class Aggregator {
     }
   }
 
-  /** Rows restored from KV that stay there only (load with maxRows): their keys. */
-  markCold(keys: Iterable<string>): void {
+  /** Rows restored from KV that stay there only (load with maxRows): their group values. */
+  markCold(groupValues: Iterable<unknown[]>): void {
     if (this.cold === undefined) throw new Error('markCold needs maxRows');
-    for (const k of keys) this.cold.add(k);
+    for (const v of groupValues) this.cold.add(v.length === 1 ? internalKey1(v[0]) : v.length === 0 ? '' : internalKeyN(v));
   }
 
   /** Rows held in KV only (maxRows). */
@@ -600,15 +610,15 @@ export class Aggregator {
     return this.cold?.size ?? 0;
   }
 
-  /** Whether the row with this external key is held in KV only. */
-  isCold(key: string): boolean {
-    return this.cold !== undefined && this.cold.size > 0 && this.cold.has(key);
+  /** Whether the row with this external key is in memory. */
+  hasRow(key: string): boolean {
+    return this.findGroup(key) !== undefined;
   }
 
   /**
    * With maxRows: when more rows than that are in memory, drop the least recently updated ones
    * (CLOCK: a row updated since the last pass gets another round) down to 90 % of the bound, and
-   * return their keys. Only rows whose state is committed are dropped: call it right after a
+   * return their (external) keys. Only rows whose state is committed are dropped: call it right after a
    * commit completed, before anything else is added (rows updated since are dirty and stay).
    */
   coolDown(): string[] {
@@ -639,7 +649,7 @@ export class Aggregator {
       this.removeKey(ks);
       g.dead = true;
       this.groupCount--;
-      cold.add(key);
+      cold.add(ks.ikey);
       out.push(key);
       ring[this.hand] = ring[ring.length - 1];
       ring.pop();

@@ -133,7 +133,8 @@ export class AggregateActor implements Actor {
     if (!this.store || agg.coldRows === 0) return runQuery(agg, this.table, q);
     const checked = checkQuery(q, { table: this.table, groupColumns: agg.groupNames, windowed: false });
     const keys = (checked.key && candidateRowKeys(agg.groupNames.length, checked.key)) ?? await this.store.rowKeys();
-    const cold = keys.filter((k) => agg.isCold(k));
+    // rows not in memory: in KV only, or absent (readRows gives undefined)
+    const cold = keys.filter((k) => !agg.hasRow(k));
     const rows = cold.length ? await this.store.readRows(cold, false) : new Map();
     const extra = [];
     for (const s of rows.values()) if (s) extra.push(agg.rowOfSnapshot(s));

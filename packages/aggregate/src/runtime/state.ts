@@ -230,13 +230,13 @@ export class TableStore {
     // With a bound on the rows in memory, the most recently written ones are brought back; the
     // others stay in KV until a record of theirs comes.
     let resident = groups;
-    let coldKeys: string[] = [];
+    let cold: GroupSnapshot[] = [];
     const maxRows = this.o.maxRows ?? Infinity;
     if (groups.length > maxRows) {
       const order = groups.map((_, i) => i).sort((x, y) => epochs[y] - epochs[x]);
       resident = order.slice(0, maxRows).map((i) => groups[i]);
-      coldKeys = order.slice(maxRows).map((i) => groups[i].key);
-      for (const k of coldKeys) this.committedSlot.delete(k);
+      cold = order.slice(maxRows).map((i) => groups[i]);
+      for (const g of cold) this.committedSlot.delete(g.key);
     }
     const aggregator = Aggregator.restore(spec, {
       streamTime: cp?.st ?? undefined,
@@ -244,7 +244,7 @@ export class TableStore {
       maxSeq: cp?.ms ?? undefined,
       groups: resident,
     }, { ...(makeClock ? { clock: makeClock } : {}), ...(maxRows !== Infinity ? { maxRows } : {}) });
-    if (coldKeys.length) aggregator.markCold(coldKeys);
+    if (cold.length) aggregator.markCold(cold.map((g) => g.g));
     this.epoch = committed;
     this.nextEpoch = maxEpoch + 1;
     return { aggregator, applied: AppliedSeqs.decode(cp?.d, this.now(), this.o.dedupeWindowMs, this.o.dedupeMax), recent, rows: groups.length, discarded };
