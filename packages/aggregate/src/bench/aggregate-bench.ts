@@ -16,7 +16,7 @@
  * --live-heap runs a full garbage collection at each RSS mark and prints the live JS heap (each costs a pause).
  * --profile DIR writes a CPU profile per stage (DIR/<stage>.cpuprofile; open in Chrome DevTools).
  *
- * Then (unless --skip-processes) the same pipeline placed on two hosts, one OS process each, on a
+ * Then (unless --skip-processes) the same pipeline placed on several hosts (three by default), one OS process each, on a
  * fresh nats-server, as `pcapflow run --host NAME` would run it: `--placement "a,b|c,d"` lists the
  * instances of each process (default DEFAULT_PLACEMENT; every instance not listed goes to the last).
  *
@@ -38,11 +38,13 @@ import { runInProcesses, type ProcessRunResult } from './multi-process';
 const TARGET = 250_000;
 const STAGES = ['probe', 'split', 'daily_stats', 'device_stats', 'pg_daily', 'pg_devices'] as const;
 /**
- * Two processes, chosen by measurement at 2M frames (2026-11-23, after field selection and the faster
- * stages): the probe alone + everything else, 209k–239k frames/s in four runs, where
- * {probe, daily_stats, pg_daily} + the rest gave 175k (the probe is the largest stage; the rest together cost about as much).
+ * Three processes, chosen by measurement at 2M frames (2026-11-23): {probe} + {split, daily_stats,
+ * pg_daily} + {device_stats, pg_devices} gave 200k–231k frames/s where two processes, {probe} + the
+ * rest, gave 174k–196k the same day: with two, the second process's event loop was busy 78 % of the
+ * run and bounded it (each process prints its node CPU). Three node processes on two cores overlap
+ * one another's waits for acks and commits.
  */
-const DEFAULT_PLACEMENT = 'probe|split,daily_stats,device_stats,pg_daily,pg_devices';
+const DEFAULT_PLACEMENT = 'probe|split,daily_stats,pg_daily|device_stats,pg_devices';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
