@@ -159,6 +159,14 @@ describe('commit protocol', () => {
   });
 });
 
+/** Counts the guarded puts made through a KvStore (wraps its putIfLast). */
+function countGuarded(kv: KvStore): { guarded: number } {
+  const c = { guarded: 0 };
+  const orig = kv.putIfLast!.bind(kv);
+  kv.putIfLast = (k, v, r) => { c.guarded++; return orig(k, v, r); };
+  return c;
+}
+
 describe('kill -9 on a real nats-server', () => {
   let nats: NatsServerHandle;
   let use: string;
@@ -198,6 +206,43 @@ instances:
     outputs: { changes: "${prefix}.tab.{key}" }
     consumer: { ack_wait: 1s, max_ack_pending: 8 }
 `;
+
+  test('a commit is one round trip: a row put that never reached the server makes the guarded checkpoint refused', async () => {
+    const real = await startTestPipeline({ yaml: 'streams: {}\ninstances: {}\n', natsUrl: nats.url });
+    try {
+      const kv = await real.transport.kv(`guarded${Date.now() % 100000}`);
+      // the same bucket, with puts of one key lost on the way (as a publish the client never sent)
+      const lose = { key: '' };
+      const lossy: KvStore = {
+        bucket: kv.bucket, get: (k) => kv.get(k), delete: (k) => kv.delete(k), keys: (f) => kv.keys(f), watch: (f, sig) => kv.watch(f, sig),
+        put: (k, v) => (lose.key && k.endsWith(lose.key) ? Promise.reject(new Error('lost')) : kv.put(k, v)),
+        putIfLast: (k, v, r) => kv.putIfLast!(k, v, r),
+      };
+      const spec: AggregationSpec = { groupBy: ['k'], aggregates: [{ name: 'n', fn: 'COUNT' }] };
+      const opts = { table: 'g', partitions: 1, dedupeWindowMs: 60_000, dedupeMax: 1000, replayEpochs: 0 };
+      const store = new TableStore(lossy, opts);
+      const { aggregator: agg, applied } = await store.load(spec);
+      const put = countGuarded(kv);
+      for (let m = 1; m <= 3; m++) {
+        agg.addBatch([{ k: 'x' }, { k: `y${m}` }], m);
+        applied.add('S', m, 0);
+        await store.commit(agg, applied);
+      }
+      // commits after the first go out as one round trip, guarded
+      expect(put.guarded).toBeGreaterThanOrEqual(2);
+      lose.key = 'y4';
+      agg.addBatch([{ k: 'x' }, { k: 'y4' }], 4);
+      applied.add('S', 4, 0);
+      await expect(store.commit(agg, applied)).rejects.toThrow();
+      // what KV holds is the third commit: x counted three times, no y4, message 4 not applied
+      const back = await new TableStore(kv, opts).load(spec);
+      expect(Object.fromEntries(back.aggregator.rows().map((r) => [r.row.k, r.row.n]))).toEqual({ x: 3, y1: 1, y2: 1, y3: 1 });
+      expect(back.applied.has('S', 3)).toBe(true);
+      expect(back.applied.has('S', 4)).toBe(false);
+    } finally {
+      await real.stop();
+    }
+  });
 
   // max_rows 5 of 17 keys: every message brings rows back from KV and every commit sends rows out
   test.each([

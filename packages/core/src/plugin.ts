@@ -107,6 +107,13 @@ export interface KvStore {
   readonly bucket: string;
   get(key: string): Promise<{ value: Uint8Array; revision: number } | undefined>;
   put(key: string, value: Uint8Array): Promise<number>;
+  /**
+   * Put only if the bucket's last write (a put or delete of any key) has revision `lastRevision`;
+   * otherwise nothing is stored and the promise rejects (PCAPFLOW_TRANSPORT). Writes issued before it
+   * are applied first, in order (one connection), so a guarded put sent right after N unawaited puts
+   * is stored only if all N were: N writes and their commit point in one round trip.
+   */
+  putIfLast?(key: string, value: Uint8Array, lastRevision: number): Promise<number>;
   delete(key: string): Promise<void>;
   /** Keys, optionally filtered by a NATS subject-style filter ("a.b.>"). */
   keys(filter?: string): AsyncIterable<string>;

@@ -3,7 +3,7 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { JetStreamTransport } from '@pcapflow/core/runtime';
+import { EmbeddedTransport, JetStreamTransport } from '@pcapflow/core/runtime';
 import { startNatsServer, type NatsServerHandle } from '@pcapflow/core/testkit';
 import { PcapflowError } from '@pcapflow/core';
 import { PubAckReader } from '../src/transport/jetstream';
@@ -101,6 +101,29 @@ test('KV puts return the revision and are what nats.js\'s KV client reads; inval
     expect(err).toBeInstanceOf(PcapflowError);
     expect(err.code).toBe('PCAPFLOW_TRANSPORT');
   }
+});
+
+describe.each([
+  ['JetStream KV', () => t.kv(`guard${Date.now() % 100000}`)],
+  ['the embedded transport\'s KV', () => new EmbeddedTransport().kv('guard')],
+])('putIfLast on %s', (_what, open) => {
+  test('stores only when the bucket\'s last write has the given revision; puts sent before it count', async () => {
+    const kv = await open();
+    const r1 = await kv.put('k1', bytes('1'));
+    // three unawaited puts, then the guarded put expecting all three stored: one round trip
+    const sent = [kv.put('k2', bytes('2')), kv.put('k3', bytes('3')), kv.put('k2', bytes('2b'))];
+    const r5 = await kv.putIfLast!('ck', bytes('c1'), r1 + 3);
+    expect(await Promise.all(sent)).toEqual([r1 + 1, r1 + 2, r1 + 3]);
+    expect(r5).toBe(r1 + 4);
+    // a delete is a write too
+    await kv.delete('k3');
+    // expecting a revision the bucket is not at: refused, nothing stored
+    const err = await rejection(kv.putIfLast!('ck', bytes('c2'), r5));
+    expect(err).toBeInstanceOf(PcapflowError);
+    expect(err.code).toBe('PCAPFLOW_TRANSPORT');
+    expect(await kv.get('ck')).toEqual({ value: bytes('c1'), revision: r5 });
+    expect((await kv.putIfLast!('ck', bytes('c3'), r5 + 1))).toBe(r5 + 2);
+  });
 });
 
 test('publishes waiting for their ack when the connection closes fail instead of hanging', async () => {

@@ -160,6 +160,12 @@ export class TableStore {
   private committedSlot = new Map<string, 'a' | 'b'>();
   commits = 0;
   rowPuts = 0;
+  /**
+   * Revision of the bucket's last write when this store made it (the last commit's `_ckpt`, or the
+   * deletes after it); undefined when unknown (after load or a failure): the next commit then waits
+   * for its row puts before putting `_ckpt`, and learns it.
+   */
+  private lastRevision: number | undefined;
   private readonly writer = new MsgpackWriter();
 
   constructor(private readonly kv: KvStore, private readonly o: StoreOptions) {}
@@ -179,6 +185,7 @@ export class TableStore {
     } else {
       await this.kv.put('_meta', encodeValue({ v: 1, table: this.o.table, partitions: this.o.partitions }));
     }
+    this.lastRevision = undefined;
     const ck = await this.kv.get('_ckpt');
     const cp = ck ? (decodeValue(ck.value) as CheckpointValue) : undefined;
     const committed = cp?.e ?? 0;
@@ -311,28 +318,50 @@ export class TableStore {
       upserted[i] = rows[i].key;
       values[i] = this.encodeRow(agg, rows[i], e);
     }
-    // Each row goes to the slot that does not hold its committed version (a new row: slot a). Row
-    // puts go out at most PUT_CONCURRENCY awaiting their acks at once (no await per row: the client
-    // sends what was put in one turn of the event loop in one write).
-    const acks: Promise<number>[] = [];
+    // Each row goes to the slot that does not hold its committed version (a new row: slot a).
     const written: ('a' | 'b')[] = new Array(upserted.length);
-    for (let i = 0; i < upserted.length; i++) {
-      const k = upserted[i];
-      const slot = (written[i] = this.committedSlot.get(k) === 'a' ? 'b' : 'a');
-      acks.push(this.kv.put(`${slot}.${k}`, values[i]));
-      if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
-    }
     let gone: string[] = [];
     if (deletes.length) {
       const up = new Set(upserted);
       gone = deletes.filter((k) => this.committedSlot.has(k) && !up.has(k));
-      for (const k of gone) {
-        acks.push(this.kv.put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, encodeValue({ v: null, e } satisfies RowValue)));
-        if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
-      }
     }
-    await Promise.all(acks);
-    await this.kv.put('_ckpt', ckptBytes);
+    const tombstone = gone.length ? encodeValue({ v: null, e } satisfies RowValue) : undefined;
+    try {
+      if (this.kv.putIfLast !== undefined && this.lastRevision !== undefined) {
+        // One round trip: every row put, then `_ckpt` guarded by the revision the bucket has once
+        // they are all stored (same connection, in order). A row put that failed leaves the bucket
+        // short of that revision, so `_ckpt` is refused and the commit fails as a whole.
+        const acks: Promise<number>[] = new Array(upserted.length + gone.length);
+        for (let i = 0; i < upserted.length; i++) {
+          const k = upserted[i];
+          const slot = (written[i] = this.committedSlot.get(k) === 'a' ? 'b' : 'a');
+          acks[i] = this.kv.put(`${slot}.${k}`, values[i]);
+        }
+        for (let i = 0; i < gone.length; i++) acks[upserted.length + i] = this.kv.put(`${this.committedSlot.get(gone[i]) === 'b' ? 'a' : 'b'}.${gone[i]}`, tombstone!);
+        const ckpt = this.kv.putIfLast('_ckpt', ckptBytes, this.lastRevision + acks.length);
+        const [, revision] = await Promise.all([Promise.all(acks), ckpt]);
+        this.lastRevision = revision;
+      } else {
+        // Row puts go out at most PUT_CONCURRENCY awaiting their acks at once (no await per row: the
+        // client sends what was put in one turn of the event loop in one write); `_ckpt` after all.
+        const acks: Promise<number>[] = [];
+        for (let i = 0; i < upserted.length; i++) {
+          const k = upserted[i];
+          const slot = (written[i] = this.committedSlot.get(k) === 'a' ? 'b' : 'a');
+          acks.push(this.kv.put(`${slot}.${k}`, values[i]));
+          if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
+        }
+        for (const k of gone) {
+          acks.push(this.kv.put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, tombstone!));
+          if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
+        }
+        await Promise.all(acks);
+        this.lastRevision = await this.kv.put('_ckpt', ckptBytes);
+      }
+    } catch (e) {
+      this.lastRevision = undefined;
+      throw e;
+    }
     // committed: the written slots now hold the committed versions
     this.epoch = e;
     this.commits++;
@@ -341,7 +370,11 @@ export class TableStore {
     if (gone.length) {
       for (const k of gone) this.committedSlot.delete(k);
       // both slots of a deleted row go; a crash before this finishes leaves a committed tombstone that load() removes
+      const revision = this.lastRevision;
+      this.lastRevision = undefined;
       await inParallel(gone.flatMap((k) => [`a.${k}`, `b.${k}`]), (k) => this.kv.delete(k));
+      // a delete is one write whether or not the key existed
+      if (revision !== undefined) this.lastRevision = revision + 2 * gone.length;
     }
     return { upserted, deletes };
   }

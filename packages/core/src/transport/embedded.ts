@@ -154,6 +154,14 @@ class EmbeddedKv implements KvStore {
     for (const w of this.watchers) w({ key, value, revision, op: 'put' });
     return revision;
   }
+  async putIfLast(key: string, value: Uint8Array, lastRevision: number) {
+    if (this.revision !== lastRevision) {
+      throw new PcapflowError('PCAPFLOW_TRANSPORT', `KV bucket ${this.bucket}: put of ${key} refused: last revision is ${this.revision}, expected ${lastRevision}`, {
+        hint: 'another writer changed the bucket, or an earlier write failed: read the state again',
+      });
+    }
+    return this.put(key, value);
+  }
   async delete(key: string) {
     const revision = ++this.revision;
     this.data.delete(key);

@@ -593,6 +593,15 @@ class JetStreamKv implements KvStore {
     }
     return (await this.acked.publish(this.putPrefix + key, value, undefined, { bucket: this.bucket, key })).seq;
   }
+  /** A put with Nats-Expected-Last-Sequence: the stream refuses it unless its last message has that sequence. */
+  async putIfLast(key: string, value: Uint8Array, lastRevision: number) {
+    if (key.startsWith('.') || key.endsWith('.') || !KV_KEY_RE.test(key)) {
+      throw new PcapflowError('PCAPFLOW_TRANSPORT', `invalid KV key: ${key}`, { hint: 'KV keys are dot-separated tokens of letters, digits and - / _ =' });
+    }
+    const h = natsHeaders();
+    h.set('Nats-Expected-Last-Sequence', String(lastRevision));
+    return (await this.acked.publish(this.putPrefix + key, value, h, { bucket: this.bucket, key })).seq;
+  }
   async delete(key: string) { await this.kv.delete(key); }
   async *keys(filter?: string) {
     const it = await this.kv.keys(filter ?? '>');
