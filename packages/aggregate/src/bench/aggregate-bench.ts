@@ -38,11 +38,11 @@ import { runInProcesses, type ProcessRunResult } from './multi-process';
 const TARGET = 250_000;
 const STAGES = ['probe', 'split', 'daily_stats', 'device_stats', 'pg_daily', 'pg_devices'] as const;
 /**
- * Three processes, chosen by measurement at 2M frames (2026-11-23): {probe} + {split, daily_stats,
- * pg_daily} + {device_stats, pg_devices} gave 200k–231k frames/s where two processes, {probe} + the
- * rest, gave 174k–196k the same day: with two, the second process's event loop was busy 78 % of the
- * run and bounded it (each process prints its node CPU). Three node processes on two cores overlap
- * one another's waits for acks and commits.
+ * Three processes (2026-11-23, 2M frames): {probe} + {split, daily_stats, pg_daily} + {device_stats,
+ * pg_devices}. With two, {probe} + the rest, the second process's event loop was busy 78 % of the run
+ * and bounded it; with three, each is busy 36–48 %. On that noisy machine the rates overlap (three:
+ * 155k–250k, median 196k, 14 runs; two: 165k–247k, median 190k, 8 runs), so the choice rests on the
+ * balance. `--placement` compares others.
  */
 const DEFAULT_PLACEMENT = 'probe|split,daily_stats,pg_daily|device_stats,pg_devices';
 
