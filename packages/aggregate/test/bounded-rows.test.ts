@@ -134,6 +134,19 @@ describe('engine and store with maxRows', () => {
     expect(agg.metrics().evicted).toBeGreaterThanOrEqual(1);
   });
 
+  test('rows dropped by ttl do not pile up in the CLOCK ring while the table stays under its bound', () => {
+    const agg = new Aggregator({ ...SPEC, window: { type: 'none', ttl: 1000 } }, { maxRows: 100_000 });
+    for (let m = 0; m < 200; m++) {
+      agg.addBatch(Array.from({ length: 100 }, (_, j) => ({ dev: `m${m}-${j}`, v: 1, ts: m * 10_000 + j })), m);
+      agg.closeUpTo();
+      agg.drainPersistRows();
+      agg.coolDown();
+    }
+    // 20 000 rows made, about 100 alive at a time
+    expect(agg.metrics().evicted).toBeGreaterThan(19_000);
+    expect((agg as unknown as { ring: unknown[] }).ring.length).toBeLessThan(2 * agg.metrics().groups + 1024 + 100);
+  });
+
   test('maxRows is refused for windowed tables, in the engine and in the config', () => {
     expect(() => new Aggregator({ ...SPEC, window: { type: 'tumbling', size: 1000 } }, { maxRows: 10 })).toThrow(/running totals/);
     const r = configSchema.safeParse({ op: 'aggregate', table: 't', group_by: ['dev'], window: { type: 'tumbling', size: '1m' }, aggregates: { n: 'COUNT(*)' }, state: { max_rows: 10 } });

@@ -624,7 +624,13 @@ export class Aggregator {
   coolDown(): string[] {
     const out: string[] = [];
     const cold = this.cold;
-    if (cold === undefined || this.groupCount <= this.maxRows) return out;
+    if (cold === undefined) return out;
+    // rows evicted by ttl leave their entry here until a pass meets it: drop them when they dominate
+    if (this.ring.length > 2 * this.groupCount + 1024) {
+      this.ring = this.ring.filter((g) => !g.dead);
+      this.hand = 0;
+    }
+    if (this.groupCount <= this.maxRows) return out;
     const target = Math.floor(this.maxRows * 0.9);
     const ring = this.ring;
     let budget = 2 * ring.length;
