@@ -587,20 +587,20 @@ class JetStreamKv implements KvStore {
     return { value: e.value, revision: e.revision };
   }
   /** As kv.put(key, value) (no expected revision), through the cheaper acked publish. */
-  async put(key: string, value: Uint8Array) {
-    if (key.startsWith('.') || key.endsWith('.') || !KV_KEY_RE.test(key)) {
-      throw new PcapflowError('PCAPFLOW_TRANSPORT', `invalid KV key: ${key}`, { hint: 'KV keys are dot-separated tokens of letters, digits and - / _ =' });
-    }
-    return (await this.acked.publish(this.putPrefix + key, value, undefined, { bucket: this.bucket, key })).seq;
+  put(key: string, value: Uint8Array) {
+    return this.publish(key, value, undefined);
   }
   /** A put with Nats-Expected-Last-Sequence: the stream refuses it unless its last message has that sequence. */
-  async putIfLast(key: string, value: Uint8Array, lastRevision: number) {
+  putIfLast(key: string, value: Uint8Array, lastRevision: number) {
+    const h = natsHeaders();
+    h.set('Nats-Expected-Last-Sequence', String(lastRevision));
+    return this.publish(key, value, h);
+  }
+  private async publish(key: string, value: Uint8Array, headers: MsgHdrs | undefined): Promise<number> {
     if (key.startsWith('.') || key.endsWith('.') || !KV_KEY_RE.test(key)) {
       throw new PcapflowError('PCAPFLOW_TRANSPORT', `invalid KV key: ${key}`, { hint: 'KV keys are dot-separated tokens of letters, digits and - / _ =' });
     }
-    const h = natsHeaders();
-    h.set('Nats-Expected-Last-Sequence', String(lastRevision));
-    return (await this.acked.publish(this.putPrefix + key, value, h, { bucket: this.bucket, key })).seq;
+    return (await this.acked.publish(this.putPrefix + key, value, headers, { bucket: this.bucket, key })).seq;
   }
   async delete(key: string) { await this.kv.delete(key); }
   async *keys(filter?: string) {
