@@ -39,6 +39,11 @@ export function internalKeyN(values: unknown[]): string {
   return s + ']';
 }
 
+/** The internal key of a group's values, whatever their number. */
+export function internalKey(values: unknown[]): string {
+  return values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
+}
+
 /** Not a primitive group value: the trie does not hold keys with such values. */
 const OTHER = Symbol('other');
 

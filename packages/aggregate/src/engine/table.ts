@@ -7,7 +7,7 @@ import {
 } from './aggregates';
 import { RecordShape, type MsgpackWriter } from './msgpack-writer';
 import { KeyFingerprints } from './key-set';
-import { decodeKey, encodeGroupKey, internalKey1, internalKeyN, KeyTrie, windowKeySuffix } from './keys';
+import { decodeKey, encodeGroupKey, internalKey, internalKey1, internalKeyN, KeyTrie, windowKeySuffix } from './keys';
 import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
 
 /** One output column computed by an aggregate function. */
@@ -586,7 +586,7 @@ export class Aggregator {
     if (cold === undefined) return;
     const ttl = this.window.ttl;
     for (const [key, values] of keys) {
-      if (!cold.delete(values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values))) continue;
+      if (!cold.delete(internalKey(values))) continue;
       const s = rows.get(key);
       if (s === undefined) continue;
       const lastTs = typeof s.l === 'number' ? s.l : -Infinity;
@@ -594,7 +594,7 @@ export class Aggregator {
         this.m.evicted++;
         continue;
       }
-      const accs = this.cols.map((c, i) => c.factory.fromJSON(s.a[i], c.options));
+      const accs = this.accsFromJSON(s.a);
       this.mergeGroup(values, undefined, undefined, lastTs, false, accs, false);
     }
   }
@@ -602,7 +602,7 @@ export class Aggregator {
   /** Rows restored from KV that stay there only (load with maxRows): their group values. */
   markCold(groupValues: Iterable<unknown[]>): void {
     if (this.cold === undefined) throw new Error('markCold needs maxRows');
-    for (const v of groupValues) this.cold.add(v.length === 1 ? internalKey1(v[0]) : v.length === 0 ? '' : internalKeyN(v));
+    for (const v of groupValues) this.cold.add(internalKey(v));
   }
 
   /** Rows held in KV only (maxRows). */
@@ -647,26 +647,24 @@ export class Aggregator {
         this.hand++;
         continue;
       }
-      const key = g.key;
-      const ks = g.ks;
-      ks.only = undefined;
-      ks.windows.length = 0;
-      this.flat?.delete(ks.ikey);
-      this.removeKey(ks);
-      g.dead = true;
-      this.groupCount--;
-      cold.add(ks.ikey);
-      out.push(key);
+      this.detach(g);
+      cold.add(g.ks.ikey);
+      out.push(g.key);
       ring[this.hand] = ring[ring.length - 1];
       ring.pop();
     }
     return out;
   }
 
+  /** Accumulators from their persisted states (GroupSnapshot.a), in column order. */
+  private accsFromJSON(states: unknown[]): Accumulator[] {
+    return this.cols.map((c, i) => c.factory.fromJSON(states[i], c.options));
+  }
+
   /** The row of a group state (as read from KV), without adding it to the table. */
   rowOfSnapshot(s: GroupSnapshot): Change {
-    const ikey = s.g.length === 1 ? internalKey1(s.g[0]) : s.g.length === 0 ? '' : internalKeyN(s.g);
-    const g = new Group(new KeyState(ikey, s.g), this.cols.map((c, i) => c.factory.fromJSON(s.a[i], c.options)));
+    const ikey = internalKey(s.g);
+    const g = new Group(new KeyState(ikey, s.g), this.accsFromJSON(s.a));
     if (typeof s.l === 'number') g.lastTs = s.l;
     if (s.s !== undefined) g.start = s.s;
     if (s.e !== undefined) g.end = s.e;
@@ -888,6 +886,13 @@ export class Aggregator {
 
   private evict(g: Group): void {
     if (g.dead) return;
+    this.detach(g);
+    this.m.evicted++;
+    if (g.persistedKey !== undefined) this.persistDeletes.push(g.persistedKey);
+  }
+
+  /** Take a live group out of the table's maps (its key goes when it was the key's last window). */
+  private detach(g: Group): void {
     const list = g.ks.windows;
     const i = list.indexOf(g);
     if (i >= 0) list.splice(i, 1);
@@ -898,8 +903,6 @@ export class Aggregator {
     if (list.length === 0) this.removeKey(g.ks);
     g.dead = true;
     this.groupCount--;
-    this.m.evicted++;
-    if (g.persistedKey !== undefined) this.persistDeletes.push(g.persistedKey);
   }
 
   private sweepTtl(): void {
@@ -1089,7 +1092,7 @@ export class Aggregator {
       return undefined;
     }
     if (values.length === this.groupNames.length) {
-      const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
+      const ikey = internalKey(values);
       const ks = this.keys.get(ikey);
       if (ks) for (const g of ks.windows) if (!g.dead && g.key === key) return g;
     }
@@ -1101,7 +1104,7 @@ export class Aggregator {
 
   /** Rows of one group (all its windows), by group values in groupBy order. */
   lookup(groupValues: unknown[]): Change[] {
-    const ikey = groupValues.length === 1 ? internalKey1(groupValues[0]) : groupValues.length === 0 ? '' : internalKeyN(groupValues);
+    const ikey = internalKey(groupValues);
     const ks = this.keys.get(ikey);
     return ks ? ks.windows.filter((g) => !g.dead).map((g) => this.rowOf(g, g.closed)) : [];
   }
@@ -1136,7 +1139,7 @@ export class Aggregator {
    */
   importGroups(groups: readonly GroupSnapshot[], markDirty = true): void {
     for (const s of groups) {
-      const accs = this.cols.map((c, i) => c.factory.fromJSON(s.a[i], c.options));
+      const accs = this.accsFromJSON(s.a);
       const lastTs = typeof s.l === 'number' ? s.l : -Infinity;
       if (lastTs > this.streamTime && !markDirty) this.streamTime = lastTs;
       this.mergeGroup(s.g, s.s, s.e, lastTs, s.c === 1, accs, markDirty);
@@ -1146,7 +1149,7 @@ export class Aggregator {
   /** Merge another aggregator's state (same spec) into this one: partial results of other partitions. */
   merge(other: Aggregator): void {
     for (const g of other.liveGroups()) {
-      const accs = g.accs.map((a, i) => this.cols[i].factory.fromJSON(JSON.parse(JSON.stringify(a.toJSON())), this.cols[i].options));
+      const accs = this.accsFromJSON(g.accs.map((a) => JSON.parse(JSON.stringify(a.toJSON())) as unknown));
       this.mergeGroup(g.ks.values, g.start, g.end, g.lastTs, g.closed, accs, true);
     }
     if (other.streamTime > this.streamTime) this.streamTime = other.streamTime;
@@ -1154,7 +1157,7 @@ export class Aggregator {
   }
 
   private mergeGroup(values: unknown[], start: number | undefined, end: number | undefined, lastTs: number, closed: boolean, accs: Accumulator[], markDirty: boolean): void {
-    const ikey = values.length === 1 ? internalKey1(values[0]) : values.length === 0 ? '' : internalKeyN(values);
+    const ikey = internalKey(values);
     let ks = this.keys.get(ikey);
     if (!ks) {
       ks = new KeyState(ikey, values.slice());
