@@ -27,6 +27,7 @@ export class AggregateActor implements Actor {
   private store: TableStore | undefined;
   private applied: AppliedSeqs;
   private readonly table: string;
+  private readonly maxRows: number | undefined;
   /** a commit failed: memory holds uncommitted input; reload from KV before the next batch */
   private broken = false;
   private reloading: Promise<void> | undefined;
@@ -42,7 +43,9 @@ export class AggregateActor implements Actor {
 
   constructor(private readonly ctx: ActorContext, private readonly c: AggregateConfig) {
     this.spec = toAggregationSpec(c as unknown as AggregateOpConfig);
-    this.agg = new Aggregator(this.spec, this.maxRows() ? { maxRows: this.maxRows() } : {});
+    // the bound on rows in memory: running totals with persisted state only (KV holds the rest)
+    this.maxRows = c.state.persist && (c.window?.type ?? 'none') === 'none' ? c.state.max_rows ?? DEFAULT_MAX_ROWS : undefined;
+    this.agg = new Aggregator(this.spec, this.maxRows ? { maxRows: this.maxRows } : {});
     this.table = c.table;
     this.applied = new AppliedSeqs(durationMs(c.state.dedupe_window), c.state.dedupe_max);
     this.m = {
@@ -60,12 +63,6 @@ export class AggregateActor implements Actor {
     };
   }
 
-  /** The bound on rows in memory: running totals with persisted state only (KV holds the rest). */
-  private maxRows(): number | undefined {
-    const windowed = (this.c.window?.type ?? 'none') !== 'none';
-    return this.c.state.persist && !windowed ? this.c.state.max_rows ?? DEFAULT_MAX_ROWS : undefined;
-  }
-
   async start(): Promise<void> {
     const ctx = this.ctx;
     if (this.c.state.persist) {
@@ -73,7 +70,7 @@ export class AggregateActor implements Actor {
       this.store = new TableStore(kv, {
         table: this.table, partitions: ctx.partition.count,
         dedupeWindowMs: durationMs(this.c.state.dedupe_window), dedupeMax: this.c.state.dedupe_max, replayEpochs: this.c.state.replay_epochs,
-        ...(this.maxRows() ? { maxRows: this.maxRows() } : {}),
+        ...(this.maxRows ? { maxRows: this.maxRows } : {}),
       });
       const loaded = await this.store.load(this.spec);
       this.agg = loaded.aggregator;

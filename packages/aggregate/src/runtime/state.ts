@@ -318,7 +318,6 @@ export class TableStore {
       upserted[i] = rows[i].key;
       values[i] = this.encodeRow(agg, rows[i], e);
     }
-    // Each row goes to the slot that does not hold its committed version (a new row: slot a).
     const written: ('a' | 'b')[] = new Array(upserted.length);
     let gone: string[] = [];
     if (deletes.length) {
@@ -326,35 +325,29 @@ export class TableStore {
       gone = deletes.filter((k) => this.committedSlot.has(k) && !up.has(k));
     }
     const tombstone = gone.length ? encodeValue({ v: null, e } satisfies RowValue) : undefined;
+    // One round trip when the bucket's revision is known: every row put, then `_ckpt` guarded by
+    // the revision the bucket has once they are all stored (same connection, in order), so a row put
+    // that failed leaves the bucket short of it and `_ckpt` is refused: the commit fails as a whole.
+    // Otherwise (first commit after a load or a failure) `_ckpt` waits for the row puts' acks, at most
+    // PUT_CONCURRENCY awaited at once (no await per row: what is put in one turn of the event loop
+    // goes out in one write), and its own ack gives the revision.
+    const guarded = this.kv.putIfLast !== undefined && this.lastRevision !== undefined;
+    const acks: Promise<number>[] = [];
     try {
-      if (this.kv.putIfLast !== undefined && this.lastRevision !== undefined) {
-        // One round trip: every row put, then `_ckpt` guarded by the revision the bucket has once
-        // they are all stored (same connection, in order). A row put that failed leaves the bucket
-        // short of that revision, so `_ckpt` is refused and the commit fails as a whole.
-        const acks: Promise<number>[] = new Array(upserted.length + gone.length);
-        for (let i = 0; i < upserted.length; i++) {
-          const k = upserted[i];
-          const slot = (written[i] = this.committedSlot.get(k) === 'a' ? 'b' : 'a');
-          acks[i] = this.kv.put(`${slot}.${k}`, values[i]);
-        }
-        for (let i = 0; i < gone.length; i++) acks[upserted.length + i] = this.kv.put(`${this.committedSlot.get(gone[i]) === 'b' ? 'a' : 'b'}.${gone[i]}`, tombstone!);
-        const ckpt = this.kv.putIfLast('_ckpt', ckptBytes, this.lastRevision + acks.length);
-        const [, revision] = await Promise.all([Promise.all(acks), ckpt]);
-        this.lastRevision = revision;
+      for (let i = 0; i < upserted.length; i++) {
+        // each row to the slot that does not hold its committed version (a new row: slot a)
+        const slot = (written[i] = this.committedSlot.get(upserted[i]) === 'a' ? 'b' : 'a');
+        acks.push(this.kv.put(`${slot}.${upserted[i]}`, values[i]));
+        if (!guarded && acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
+      }
+      for (const k of gone) {
+        acks.push(this.kv.put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, tombstone!));
+        if (!guarded && acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
+      }
+      if (guarded) {
+        const ckpt = this.kv.putIfLast!('_ckpt', ckptBytes, this.lastRevision! + upserted.length + gone.length);
+        this.lastRevision = (await Promise.all([Promise.all(acks), ckpt]))[1];
       } else {
-        // Row puts go out at most PUT_CONCURRENCY awaiting their acks at once (no await per row: the
-        // client sends what was put in one turn of the event loop in one write); `_ckpt` after all.
-        const acks: Promise<number>[] = [];
-        for (let i = 0; i < upserted.length; i++) {
-          const k = upserted[i];
-          const slot = (written[i] = this.committedSlot.get(k) === 'a' ? 'b' : 'a');
-          acks.push(this.kv.put(`${slot}.${k}`, values[i]));
-          if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
-        }
-        for (const k of gone) {
-          acks.push(this.kv.put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, tombstone!));
-          if (acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
-        }
         await Promise.all(acks);
         this.lastRevision = await this.kv.put('_ckpt', ckptBytes);
       }
