@@ -160,10 +160,12 @@ describe('commit protocol', () => {
 });
 
 /** Counts the guarded puts made through a KvStore (wraps its putIfLast). */
-function countGuarded(kv: KvStore): { guarded: number } {
-  const c = { guarded: 0 };
+function countGuarded(kv: KvStore): { guarded: number; unacked: number } {
+  const c = { guarded: 0, unacked: 0 };
   const orig = kv.putIfLast!.bind(kv);
   kv.putIfLast = (k, v, r) => { c.guarded++; return orig(k, v, r); };
+  const unacked = kv.putUnacked!.bind(kv);
+  kv.putUnacked = (k, v) => { c.unacked++; unacked(k, v); };
   return c;
 }
 
@@ -216,6 +218,8 @@ instances:
       const lossy: KvStore = {
         bucket: kv.bucket, get: (k) => kv.get(k), delete: (k) => kv.delete(k), keys: (f) => kv.keys(f), watch: (f, sig) => kv.watch(f, sig),
         put: (k, v) => (lose.key && k.endsWith(lose.key) ? Promise.reject(new Error('lost')) : kv.put(k, v)),
+        // lost without a word: no acknowledgement was asked for
+        putUnacked: (k, v) => { if (!(lose.key && k.endsWith(lose.key))) kv.putUnacked!(k, v); },
         putIfLast: (k, v, r) => kv.putIfLast!(k, v, r),
       };
       const spec: AggregationSpec = { groupBy: ['k'], aggregates: [{ name: 'n', fn: 'COUNT' }] };
@@ -228,8 +232,9 @@ instances:
         applied.add('S', m, 0);
         await store.commit(agg, applied);
       }
-      // commits after the first go out as one round trip, guarded
+      // commits after the first go out as one round trip, guarded, their row puts unacknowledged
       expect(put.guarded).toBeGreaterThanOrEqual(2);
+      expect(put.unacked).toBeGreaterThanOrEqual(2 * put.guarded);
       lose.key = 'y4';
       agg.addBatch([{ k: 'x' }, { k: 'y4' }], 4);
       applied.add('S', 4, 0);

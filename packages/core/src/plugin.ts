@@ -114,6 +114,13 @@ export interface KvStore {
    * is stored only if all N were: N writes and their commit point in one round trip.
    */
   putIfLast?(key: string, value: Uint8Array, lastRevision: number): Promise<number>;
+  /**
+   * A put sent without asking for an acknowledgement: nothing reports whether it was stored, except
+   * a putIfLast sent after it that counts it (refused if it was not). For many writes confirmed by
+   * one guarded put: the server sends one reply instead of one per write. Throws only for an
+   * invalid key or a closed connection.
+   */
+  putUnacked?(key: string, value: Uint8Array): void;
   delete(key: string): Promise<void>;
   /** Keys, optionally filtered by a NATS subject-style filter ("a.b.>"). */
   keys(filter?: string): AsyncIterable<string>;

@@ -100,6 +100,7 @@ test('KV puts return the revision and are what nats.js\'s KV client reads; inval
     const err = await rejection(kv.put(bad, bytes('x')));
     expect(err).toBeInstanceOf(PcapflowError);
     expect(err.code).toBe('PCAPFLOW_TRANSPORT');
+    expect(() => kv.putUnacked!(bad, bytes('x'))).toThrow(PcapflowError);
   }
 });
 
@@ -124,6 +125,38 @@ describe.each([
     expect(await kv.get('ck')).toEqual({ value: bytes('c1'), revision: r5 });
     expect((await kv.putIfLast!('ck', bytes('c3'), r5 + 1))).toBe(r5 + 2);
   });
+
+  test('unacked puts are stored in order and counted by the guarded put sent after them', async () => {
+    const kv = await open();
+    const r1 = await kv.put('u0', bytes('0'));
+    kv.putUnacked!('u1', bytes('1'));
+    kv.putUnacked!('u2', bytes('2'));
+    kv.putUnacked!('u1', bytes('1b'));
+    // refused: it expects one write fewer than were sent; nothing of it is stored
+    expect((await rejection(kv.putIfLast!('ck', bytes('early'), r1 + 2))).code).toBe('PCAPFLOW_TRANSPORT');
+    expect(await kv.putIfLast!('ck', bytes('c1'), r1 + 3)).toBe(r1 + 4);
+    expect(await kv.get('u1')).toEqual({ value: bytes('1b'), revision: r1 + 3 });
+    expect(await kv.get('u2')).toEqual({ value: bytes('2'), revision: r1 + 2 });
+  });
+});
+
+test('an unacked put the server refuses is reported by nothing but the guarded put after it', async () => {
+  const bucket = `refuse${Date.now() % 100000}`;
+  const kv = await t.kv(bucket);
+  // the bucket's stream now refuses messages over 64 bytes: silently, for a put that asks for no reply
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(`KV_${bucket}`);
+  await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msg_size: 64 });
+  await nc.close();
+  const r1 = await kv.put('a', bytes('1'));
+  kv.putUnacked!('b', bytes('x'.repeat(100)));
+  const err = await rejection(kv.putIfLast!('ck', bytes('c'), r1 + 1));
+  expect(err.code).toBe('PCAPFLOW_TRANSPORT');
+  expect(await kv.get('b')).toBeUndefined();
+  expect(await kv.get('ck')).toBeUndefined();
+  // counted right, the guarded put is stored
+  expect(await kv.putIfLast!('ck', bytes('c'), r1)).toBe(r1 + 1);
 });
 
 test('publishes waiting for their ack when the connection closes fail instead of hanging', async () => {

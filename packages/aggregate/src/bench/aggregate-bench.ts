@@ -202,14 +202,15 @@ async function main(): Promise<void> {
     }
 
     // ---- 2. each instance alone (fresh server; each consumes what the previous stages left in the streams)
-    const stages: Array<{ name: string; ms: number; recordsIn: number }> = [];
+    const stages: Array<{ name: string; ms: number; recordsIn: number; cpu: ReturnType<typeof cpuBetween> }> = [];
     if (!flag('skip-stages')) {
       await servers.restartNats();
       const db = await createDatabase(servers.pgUrl, 'bench_stages');
       const yaml = exampleTopology({ hostOf: (n) => n });
       for (const name of STAGES) {
+        const c0 = cpuSnapshot();
         const r = await profiled(profileDir, name, () => runInstanceAlone({ natsUrl: servers.natsUrl, yaml, instance: name, capture: pcap!, pgUrl: db, timeoutMs: 3_600_000 }));
-        stages.push({ name, ms: r.ms, recordsIn: name === 'probe' ? r.emitted : r.recordsIn });
+        stages.push({ name, ms: r.ms, recordsIn: name === 'probe' ? r.emitted : r.recordsIn, cpu: cpuBetween(c0, cpuSnapshot()) });
       }
     }
 
@@ -220,8 +221,8 @@ async function main(): Promise<void> {
     };
 
     console.log('');
-    console.log(`| what | time | rate |`);
-    console.log(`|---|---|---|`);
+    console.log(`| what | time | rate | CPU µs per frame of the run: node / nats-server / postgres |`);
+    console.log(`|---|---|---|---|`);
     console.log(`| **end to end**: file → probe → JetStream → split + daily + device stats → KV → PostgreSQL, one process (${fmt(run.frames)} frames) | ${sec(run.ms)} | **${fmt(e2e)} frames/s** (target ${fmt(TARGET)}: ${e2e >= TARGET ? 'met' : 'not met'}) |`);
     console.log(`| … of which the probe publishing every frame (acked) | ${sec(run.sourceMs)} | ${fmt(run.frames / (run.sourceMs / 1000))} frames/s |`);
     if (multi) {
@@ -230,11 +231,14 @@ async function main(): Promise<void> {
     }
     for (const s of stages) {
       const what = s.name === 'probe' ? 'probe alone: file → decode → JetStream' : `${s.name} alone over its input stream (${fmt(s.recordsIn)} records in)`;
-      console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) |`);
+      // CPU per frame of the whole run (not per record in): the stages' figures add up to the pipeline's
+      const us = (cmd: string) => ((s.cpu.byCommand.find(([k]) => k === cmd)?.[1] ?? 0) / run.frames * 1e6).toFixed(2);
+      console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) | ${us('node')} / ${us('nats-server')} / ${us('postgres')} |`);
     }
     if (stages.length) {
       const sum = stages.reduce((x, s) => x + s.ms, 0);
-      console.log(`| sum of the stages alone (what one CPU-bound process can at best overlap into) | ${sec(sum)} | ${fmt(run.frames / (sum / 1000))} frames/s |`);
+      const cpuSum = (cmd: string) => (stages.reduce((x, s) => x + (s.cpu.byCommand.find(([k]) => k === cmd)?.[1] ?? 0), 0) / run.frames * 1e6).toFixed(2);
+      console.log(`| sum of the stages alone (what one CPU-bound process can at best overlap into) | ${sec(sum)} | ${fmt(run.frames / (sum / 1000))} frames/s | ${cpuSum('node')} / ${cpuSum('nats-server')} / ${cpuSum('postgres')} |`);
     }
     if (ceilings) {
       console.log(`| ceiling: raw JetStream consume + ack of the probe's messages (${fmt(ceilings.js.msgBytes)} B each, no decode) | | ${fmt(ceilings.js.consume)} frames/s |`);

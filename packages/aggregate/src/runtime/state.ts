@@ -332,16 +332,23 @@ export class TableStore {
     // PUT_CONCURRENCY awaited at once (no await per row: what is put in one turn of the event loop
     // goes out in one write), and its own ack gives the revision.
     const guarded = this.kv.putIfLast !== undefined && this.lastRevision !== undefined;
+    // Guarded row puts need no acknowledgement of their own (the guard counts them): the server
+    // then sends one reply per commit instead of one per row.
+    const unacked = guarded && this.kv.putUnacked !== undefined;
     const acks: Promise<number>[] = [];
+    const put = (key: string, value: Uint8Array) => {
+      if (unacked) this.kv.putUnacked!(key, value);
+      else acks.push(this.kv.put(key, value));
+    };
     try {
       for (let i = 0; i < upserted.length; i++) {
         // each row to the slot that does not hold its committed version (a new row: slot a)
         const slot = (written[i] = this.committedSlot.get(upserted[i]) === 'a' ? 'b' : 'a');
-        acks.push(this.kv.put(`${slot}.${upserted[i]}`, values[i]));
+        put(`${slot}.${upserted[i]}`, values[i]);
         if (!guarded && acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
       }
       for (const k of gone) {
-        acks.push(this.kv.put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, tombstone!));
+        put(`${this.committedSlot.get(k) === 'b' ? 'a' : 'b'}.${k}`, tombstone!);
         if (!guarded && acks.length >= PUT_CONCURRENCY) await Promise.all(acks.splice(0));
       }
       if (guarded) {

@@ -162,6 +162,7 @@ class EmbeddedKv implements KvStore {
     }
     return this.put(key, value);
   }
+  putUnacked(key: string, value: Uint8Array) { void this.put(key, value); }
   async delete(key: string) {
     const revision = ++this.revision;
     this.data.delete(key);

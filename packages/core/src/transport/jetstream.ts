@@ -342,6 +342,18 @@ class AckedPublisher {
     });
   }
 
+  /** A publish with no reply subject, in order with the acked ones (one connection). */
+  send(subject: string, data: Uint8Array): void {
+    try {
+      if (this.nc.isDraining() || this.nc.isClosed()) throw new Error('connection closed or draining');
+      this.nc.publish(subject, data);
+    } catch (cause) {
+      throw new PcapflowError('PCAPFLOW_TRANSPORT', `publish to ${subject} failed: ${errorMessage(cause)}`, {
+        cause, hint: 'check that the NATS server is reachable',
+      });
+    }
+  }
+
   private subscribe(): void {
     const prefix = `${createInbox()}.`;
     const sub = this.nc.subscribe(`${prefix}*`, {
@@ -575,6 +587,12 @@ function headersToObject(h: { keys(): string[]; get(k: string): string } | undef
 // nats.js's rule for keys (validateKey in @nats-io/kv)
 const KV_KEY_RE = /^[-/=.\w]+$/;
 
+function checkKey(key: string): void {
+  if (key.startsWith('.') || key.endsWith('.') || !KV_KEY_RE.test(key)) {
+    throw new PcapflowError('PCAPFLOW_TRANSPORT', `invalid KV key: ${key}`, { hint: 'KV keys are dot-separated tokens of letters, digits and - / _ =' });
+  }
+}
+
 class JetStreamKv implements KvStore {
   /** `$KV.<bucket>.`: where puts go (a bucket we create: no JS API prefix, no mirror) */
   private readonly putPrefix: string;
@@ -596,10 +614,13 @@ class JetStreamKv implements KvStore {
     h.set('Nats-Expected-Last-Sequence', String(lastRevision));
     return this.publish(key, value, h);
   }
+  /** A plain publish with no reply subject: the server stores it and answers nothing. */
+  putUnacked(key: string, value: Uint8Array) {
+    checkKey(key);
+    this.acked.send(this.putPrefix + key, value);
+  }
   private async publish(key: string, value: Uint8Array, headers: MsgHdrs | undefined): Promise<number> {
-    if (key.startsWith('.') || key.endsWith('.') || !KV_KEY_RE.test(key)) {
-      throw new PcapflowError('PCAPFLOW_TRANSPORT', `invalid KV key: ${key}`, { hint: 'KV keys are dot-separated tokens of letters, digits and - / _ =' });
-    }
+    checkKey(key);
     return (await this.acked.publish(this.putPrefix + key, value, headers, { bucket: this.bucket, key })).seq;
   }
   async delete(key: string) { await this.kv.delete(key); }
