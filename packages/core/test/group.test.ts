@@ -57,3 +57,53 @@ test('a failing group publishes nothing; its messages are redelivered one at a t
   expect(metrics.failed).toBe(1);
   expect(state).toMatchObject({ pending: 0, ackPending: 0 });
 });
+
+describe('consumer linger', () => {
+  // messages published one by one, 20 ms apart, to a handler that is never busy
+  async function trickle(pre: string, linger: string, stopEarly = false) {
+    const yaml = `
+streams:
+  ${pre.toUpperCase()}_IN: { subjects: ["${pre}.in.>"], storage: memory }
+  ${pre.toUpperCase()}_OUT: { subjects: ["${pre}.out.>"], storage: memory }
+instances:
+  g:
+    use: ./grouper
+    config: { wait_ms: 0 }
+    inputs: { in: "${pre}.in.>" }
+    outputs: { out: "${pre}.out.x" }
+    consumer: { linger: ${linger} }
+`;
+    p = await startTestPipeline({ yaml, baseDir: FIXTURES, natsUrl: nats.url });
+    const out = p.collect(`${pre}.out.>`);
+    for (let i = 0; i < 10; i++) {
+      await p.feed(`${pre}.in.k`, [{ i }], `${pre}-${i}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const g = p.runtime.actors.find((a) => a.name === 'g')!;
+    if (stopEarly) {
+      await p.stop();
+      p = undefined;
+      return { records: out.records, metrics: g.health().metrics };
+    }
+    await out.waitFor(10);
+    return { records: out.records, metrics: g.health().metrics };
+  }
+
+  test('without linger, messages that come one by one are handled one by one', async () => {
+    const { records, metrics } = await trickle('lg0', '0');
+    expect(records).toHaveLength(10);
+    expect(metrics.single + metrics.groups).toBeGreaterThan(1);
+  });
+
+  test('with linger, a handler that handles groups waits for more and gets them as one group', async () => {
+    const { records, metrics } = await trickle('lg1', '1500ms');
+    expect(records.map((r) => r.i)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(metrics).toMatchObject({ groups: 1, max_group: 10, single: 0 });
+  });
+
+  test('stopping cuts a linger short: what waits is handled and acked before the stop returns', async () => {
+    // (a linger of 10 minutes: a stop that waited it out would time the test out)
+    const { metrics } = await trickle('lg2', '10m', true);
+    expect(metrics).toMatchObject({ handled: 10, emitted: 10, groups: 1, max_group: 10 });
+  });
+});

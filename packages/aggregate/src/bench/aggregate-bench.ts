@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const e2eCpu = cpuBetween(cpu0, cpuSnapshot());
     peak = Math.max(peak, process.memoryUsage().rss);
     const [daily, devices] = (await psql(e2eDb, 'SELECT (SELECT count(*) FROM daily_subtype_stats), (SELECT count(*) FROM device_probe_stats)')).trim().split('|').map(Number);
-    const e2e = run.frames / (run.ms / 1000);
+    const e2e = run.frames / (run.activeMs / 1000);
 
     // ---- 1b. the same pipeline as one OS process per host (fresh server, fresh database)
     let multi: (ProcessRunResult & { placement: string[][]; daily: number; devices: number; cpu: ReturnType<typeof cpuBetween> }) | undefined;
@@ -223,11 +223,16 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`| what | time | rate | CPU µs per frame of the run: node / nats-server / postgres |`);
     console.log(`|---|---|---|---|`);
-    console.log(`| **end to end**: file → probe → JetStream → split + daily + device stats → KV → PostgreSQL, one process (${fmt(run.frames)} frames) | ${sec(run.ms)} | **${fmt(e2e)} frames/s** (target ${fmt(TARGET)}: ${e2e >= TARGET ? 'met' : 'not met'}) |`);
+    // The rate is the pipeline at work: from the probe starting to read the file to the last input
+    // handled anywhere (the sinks' last write). The wall time besides it adds start-up (connections,
+    // streams, consumers, KV buckets) and the harness's idle detection (polls until every queue is empty).
+    console.log(`| **end to end**: file → probe → JetStream → split + daily + device stats → KV → PostgreSQL, one process (${fmt(run.frames)} frames), from the probe's start to the last row written | ${sec(run.activeMs)} | **${fmt(e2e)} frames/s** (target ${fmt(TARGET)}: ${e2e >= TARGET ? 'met' : 'not met'}) |`);
+    console.log(`| … wall time with start-up and idle detection | ${sec(run.ms)} | ${fmt(run.frames / (run.ms / 1000))} frames/s |`);
     console.log(`| … of which the probe publishing every frame (acked) | ${sec(run.sourceMs)} | ${fmt(run.frames / (run.sourceMs / 1000))} frames/s |`);
     if (multi) {
-      const rate = multi.frames / (multi.ms / 1000);
-      console.log(`| **end to end, ${multi.placement.length} processes** (${multi.placement.map((g) => `{${g.join(', ')}}`).join(' + ')}; ${fmt(multi.frames)} frames) | ${sec(multi.ms)} | **${fmt(rate)} frames/s** (${(rate / e2e).toFixed(2)}× one process; target ${fmt(TARGET)}: ${rate >= TARGET ? 'met' : 'not met'}) |`);
+      const rate = multi.frames / (multi.activeMs / 1000);
+      console.log(`| **end to end, ${multi.placement.length} processes** (${multi.placement.map((g) => `{${g.join(', ')}}`).join(' + ')}; ${fmt(multi.frames)} frames), from the probe's start to the last row written | ${sec(multi.activeMs)} | **${fmt(rate)} frames/s** (${(rate / e2e).toFixed(2)}× one process; target ${fmt(TARGET)}: ${rate >= TARGET ? 'met' : 'not met'}) |`);
+      console.log(`| … wall time with start-up and idle detection, ${multi.placement.length} processes | ${sec(multi.ms)} | ${fmt(multi.frames / (multi.ms / 1000))} frames/s |`);
     }
     for (const s of stages) {
       const what = s.name === 'probe' ? 'probe alone: file → decode → JetStream' : `${s.name} alone over its input stream (${fmt(s.recordsIn)} records in)`;
@@ -255,7 +260,7 @@ async function main(): Promise<void> {
     if (multi) {
       cpuLine(`end to end, ${multi.placement.length} processes`, multi.cpu, multi.frames);
       // which process bounds the rate: one process cannot use more than one core's worth of its own thread
-      console.log(`  node CPU by process: ${multi.placement.map((g, i) => `{${g.join(', ')}} ${((multi!.cpuMs[`h${i}`] ?? 0) / 1000).toFixed(1)} s (${((multi!.cpuMs[`h${i}`] ?? 0) / multi!.ms * 100).toFixed(0)} % of the run's wall time)`).join(', ')}`);
+      console.log(`  node CPU by process: ${multi.placement.map((g, i) => `{${g.join(', ')}} ${((multi!.cpuMs[`h${i}`] ?? 0) / 1000).toFixed(1)} s (${((multi!.cpuMs[`h${i}`] ?? 0) / multi!.activeMs * 100).toFixed(0)} % of the run, ${fmt(multi!.waits[`h${i}`] ?? 0)} waits)`).join(', ')}`);
     }
     console.log(`tables: daily_subtype_stats ${daily} rows, device_probe_stats ${devices} rows; sink rows written (upserts) ${run.sinkRows}`);
     console.log(`RSS of this process (the whole pipeline), by frames aggregated (daily_stats reads every frame): before the run ${mb(rssBefore)}`);
@@ -268,10 +273,14 @@ async function main(): Promise<void> {
     if (fullGc) console.log(`| JS heap live (after a full GC) | ${rssAt.map((r) => mb(r.live ?? 0)).join(' | ')} | |`);
     const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits (${m?.row_puts ?? 0} row puts, ${m?.changes ?? 0} changes) for ${m?.handled ?? 0} messages`;
     const rows = (m: Record<string, number> | undefined) => `rows in memory ${m?.groups ?? 0}, in KV only ${m?.cold_rows ?? 0} (${m?.rows_to_kv ?? 0} sent to KV only, ${m?.rows_from_kv ?? 0} read back)`;
+    // every message and write is a wake-up of another process: on this machine, that is what costs most CPU
+    const sinks = (m: Record<string, Record<string, number>>) => ['split', 'pg_daily', 'pg_devices'].map((n) => `${n} ${m[n]?.handled ?? 0} messages in ${m[n]?.handled_groups ?? 0} groups${m[n]?.writes !== undefined ? `, ${m[n]!.writes} writes` : `, ${m[n]?.emitted ?? 0} records out`}`).join('; ');
     console.log(`aggregate, one process: daily_stats ${commits(run.metrics.daily_stats)}; device_stats ${commits(run.metrics.device_stats)}, ${rows(run.metrics.device_stats)}`);
+    console.log(`  ${sinks(run.metrics)}`);
     if (multi) {
       console.log(`${multi.placement.length} processes: tables daily_subtype_stats ${multi.daily} rows, device_probe_stats ${multi.devices} rows; peak RSS ${multi.placement.map((g, i) => `{${g.join(', ')}} ${mb(multi!.maxRss[`h${i}`] ?? 0)}`).join(', ')}`);
       console.log(`aggregate, ${multi.placement.length} processes: daily_stats ${commits(multi.metrics.daily_stats)}; device_stats ${commits(multi.metrics.device_stats)}, ${rows(multi.metrics.device_stats)}`);
+      console.log(`  ${sinks(multi.metrics)}`);
     }
   } finally {
     await servers.stop().catch(() => undefined);

@@ -140,8 +140,10 @@ export interface RunOptions {
 
 export interface RunResult {
   frames: number;
-  /** Wall time from start to every queue drained (ms). */
+  /** Wall time from start to every queue drained (ms): start-up and idle detection included. */
   ms: number;
+  /** From the probe starting to read to the last input handled anywhere (ms): the pipeline at work. */
+  activeMs: number;
   /** Wall time until the probe had published and got acks for every frame (ms). */
   sourceMs: number;
   kills: number;
@@ -211,12 +213,30 @@ export async function runExample(o: RunOptions): Promise<RunResult> {
     const sinkRows = metric(io, 'pg_daily', 'rows_written') + metric(io, 'pg_devices', 'rows_written');
     const metrics: RunResult['metrics'] = {};
     for (const p of agg ? [io, agg] : [io]) for (const a of p.runtime.actors) metrics[a.name] = a.health().metrics;
-    return { frames: probe.metrics().emitted_frames ?? 0, ms, sourceMs, kills: done, sinkRows, metrics };
+    const activeMs = activeSpan(agg ? [io, agg] : [io]);
+    return { frames: probe.metrics().emitted_frames ?? 0, ms, activeMs, sourceMs, kills: done, sinkRows, metrics };
   } finally {
     clearInterval(ticker);
     await agg?.stop().catch(() => undefined);
     await io.stop().catch(() => undefined);
   }
+}
+
+/** Epoch ms from the first source's start to the last input handled (or source finished) in these pipelines. */
+export function activityOf(pipelines: readonly TestPipeline[]): { since: number; until: number } {
+  let since = Infinity, until = 0;
+  for (const p of pipelines) {
+    for (const a of p.runtime.actors) {
+      if (a.sourceStartedAt) since = Math.min(since, a.sourceStartedAt);
+      until = Math.max(until, a.lastDoneAt);
+    }
+  }
+  return { since, until };
+}
+
+function activeSpan(pipelines: readonly TestPipeline[]): number {
+  const { since, until } = activityOf(pipelines);
+  return Number.isFinite(since) ? until - since : 0;
 }
 
 /** Run one instance of a placed topology (hostOf: name → name) over what its input streams hold. */

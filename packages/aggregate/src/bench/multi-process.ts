@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { startTestPipeline, type TestPipeline } from '@pcapflow/core/testkit';
+import { activityOf } from './example-harness';
 
 type Metrics = Record<string, Record<string, number>>;
 
@@ -14,7 +15,7 @@ type Command =
   | { cmd: 'stop' };
 
 type Reply =
-  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean; cpuMs?: number }
+  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean; cpuMs?: number; waits?: number; since?: number; until?: number }
   | { ok: false; error: string };
 
 // ---------------------------------------------------------------- child side
@@ -28,6 +29,7 @@ function actorMetrics(p: TestPipeline): Metrics {
 function child(): void {
   let p: TestPipeline | undefined;
   let cpuAtStart = process.cpuUsage();
+  let waitsAtStart = process.resourceUsage().voluntaryContextSwitches;
   const reply = (r: Reply) => process.send!(r);
   process.on('message', (m: Command) => {
     void (async () => {
@@ -35,11 +37,12 @@ function child(): void {
         if (m.cmd === 'start') {
           p = await startTestPipeline({ yaml: m.yaml, natsUrl: m.natsUrl, host: m.host, env: { ...process.env, ...m.env } });
           cpuAtStart = process.cpuUsage();
+          waitsAtStart = process.resourceUsage().voluntaryContextSwitches;
           reply({ ok: true });
         } else if (m.cmd === 'drain') {
           await p!.drain(m.timeoutMs);
           const cpu = process.cpuUsage(cpuAtStart);
-          reply({ ok: true, metrics: actorMetrics(p!), cpuMs: (cpu.user + cpu.system) / 1000 });
+          reply({ ok: true, metrics: actorMetrics(p!), cpuMs: (cpu.user + cpu.system) / 1000, waits: process.resourceUsage().voluntaryContextSwitches - waitsAtStart, ...activityOf([p!]) });
         } else {
           const metrics = p ? actorMetrics(p) : {};
           await p?.stop();
@@ -84,14 +87,18 @@ class Host {
 
 export interface ProcessRunResult {
   frames: number;
-  /** Wall time from the start command to every queue drained (ms). */
+  /** Wall time from the start command to every queue drained (ms): start-up and idle detection included. */
   ms: number;
+  /** From the probe starting to read to the last input handled in any process (ms). */
+  activeMs: number;
   /** Peak RSS of each host's process, by host. */
   maxRss: Record<string, number>;
   /** Metrics of every actor, by actor name (from the process that ran it). */
   metrics: Metrics;
   /** CPU time (user + system) of each host's process from its pipeline's start to the end of the run (ms), by host. */
   cpuMs: Record<string, number>;
+  /** Times each host's process went to sleep waiting (voluntary context switches; every wake-up costs CPU), by host. */
+  waits: Record<string, number>;
 }
 
 const sum = (m: Metrics) => Object.values(m).reduce((s, x) => s + (x.handled ?? 0) + (x.emitted ?? 0), 0);
@@ -111,13 +118,19 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
     let ms = 0;
     let metrics: Metrics = {};
     let cpuMs: Record<string, number> = {};
+    let waits: Record<string, number> = {};
+    let since = Infinity, until = 0;
     for (;;) {
       metrics = {};
       const cpu: Record<string, number> = {};
+      const w: Record<string, number> = {};
       for (const h of hosts) {
         const r = await h.call({ cmd: 'drain', timeoutMs: Math.max(1000, deadline - Date.now()) });
         Object.assign(metrics, r.metrics);
         cpu[h.name] = r.cpuMs ?? 0;
+        w[h.name] = r.waits ?? 0;
+        if (r.since !== undefined && Number.isFinite(r.since)) since = Math.min(since, r.since);
+        until = Math.max(until, r.until ?? 0);
       }
       const now = sum(metrics);
       // nothing happened in this round: everything was drained when the previous one ended
@@ -125,6 +138,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
       last = now;
       ms = performance.now() - t0;
       cpuMs = cpu;
+      waits = w;
     }
     const maxRss: Record<string, number> = {};
     for (const h of hosts) {
@@ -132,7 +146,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
       maxRss[h.name] = r.maxRss ?? 0;
       Object.assign(metrics, r.metrics);
     }
-    return { frames: metrics.probe?.emitted_frames ?? 0, ms, maxRss, metrics, cpuMs };
+    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: Number.isFinite(since) ? until - since : 0, maxRss, metrics, cpuMs, waits };
   } finally {
     for (const h of hosts) h.kill();
   }

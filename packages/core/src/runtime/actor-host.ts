@@ -129,6 +129,11 @@ export class ActorHost {
     for (const p of o.plugin.outputs) if (p.record) this.outputSchemas.set(p.name, p.record);
   }
 
+  /** When a source's start() began (epoch ms; 0 for a consumer). */
+  sourceStartedAt = 0;
+  /** When the last input was handled and acked, or a source finished (epoch ms; 0: not yet). */
+  lastDoneAt = 0;
+
   /** Durable consumers this actor reads (for idle detection and `pcapflow graph`). */
   readonly consumers: Array<{ stream: string; durable: string }> = [];
   /** A handler or a publish is running. */
@@ -437,7 +442,7 @@ export class ActorHost {
           maxDeliver: this.o.consumer.max_deliver,
           log: this.o.log,
           // an actor that handles messages as a group gets what waits in its mailbox at once
-          ...(this.actor!.handleMany ? { maxGroup: this.o.consumer.max_ack_pending } : {}),
+          ...(this.actor!.handleMany ? { maxGroup: this.o.consumer.max_ack_pending, lingerMs: this.o.consumer.linger } : {}),
         }, (msg) => this.onMessage(input.port, msg), (msgs) => this.onGroup(input.port, msgs));
         this.consumers.push({ stream: input.stream, durable });
         this.subs.push(sub);
@@ -448,6 +453,7 @@ export class ActorHost {
   /** Run a source's start() under supervision: a throw restarts it with backoff. */
   startSource(): void {
     const run = async () => {
+      this.sourceStartedAt = Date.now();
       let delay = 500;
       while (!this.abort.signal.aborted) {
         try {
@@ -465,6 +471,7 @@ export class ActorHost {
         }
       }
       this.sourceDone = true;
+      this.lastDoneAt = Date.now();
       this.o.log.info({ emitted: this.counter('emitted').value }, 'source finished');
     };
     this.sourceTask = run();
@@ -620,6 +627,7 @@ export class ActorHost {
     this.counter('records_in').inc(records);
     this.consecutiveFailures = 0;
     this.restartStreak = 0;
+    this.lastDoneAt = Date.now();
   }
 
   /** A handler threw: drop what it emitted (nothing of a failed attempt is published). */

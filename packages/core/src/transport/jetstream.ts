@@ -190,11 +190,30 @@ export class JetStreamTransport implements Transport {
 
     const acks = new AckBatcher();
     const maxGroup = onGroup ? Math.max(1, spec.maxGroup ?? 1) : 1;
+    const lingerMs = maxGroup > 1 ? spec.lingerMs ?? 0 : 0;
+    // the puller stops at `batch` waiting: a group larger than that does not come by waiting
+    const lingerTarget = Math.min(maxGroup, batch);
+    /** While lingering: when the first message waiting arrived (the wait is counted from it). */
+    let lingerFrom = 0;
     const handler = (async () => {
       let handledSinceYield = 0;
       for (;;) {
         if (head < queue.length) {
           if (nc.isClosed()) break; // nothing could be acked any more: the server redelivers after ack_wait
+          if (lingerMs > 0 && queued() < lingerTarget && !stopping && !pullsDone) {
+            // a partial group: more may be on the way; wait for them up to lingerMs in all
+            const now = performance.now();
+            if (lingerFrom === 0) lingerFrom = now;
+            const left = lingerFrom + lingerMs - now;
+            if (left > 0) {
+              await new Promise<void>((r) => {
+                const t = setTimeout(() => { wakeHandler = undefined; r(); }, left);
+                wakeHandler = () => { clearTimeout(t); r(); };
+              });
+              continue;
+            }
+          }
+          lingerFrom = 0;
           if (maxGroup > 1 && queued() > 1) {
             // What piled up while the last handler ran goes over as one unit (in order).
             const n = Math.min(queued(), maxGroup);
@@ -237,6 +256,7 @@ export class JetStreamTransport implements Transport {
       stop: async () => {
         stopping = true;
         signalPuller();
+        signalHandler(); // cuts a linger short
         await puller;
         await handler;
         // Acks and naks are plain publishes: make sure they reached the server before we go.

@@ -27,6 +27,8 @@ export interface ConsumerSpec {
   log?: Logger;
   /** With `onGroup`: hand at most this many waiting messages over at once (default 1: never group). */
   maxGroup?: number;
+  /** With maxGroup: while fewer than maxGroup messages wait, wait up to this long (ms) for more before handing them over. */
+  lingerMs?: number;
 }
 
 export interface PublishOptions {
