@@ -193,6 +193,13 @@ instances:
     const t = await JetStreamTransport.connect({ servers: [nats.url] });
     const kv = await t.kv('split_counts');
     expect(await waitForTotal(kv, 2000, 30_000)).toBe(2000);
+    if (process.platform === 'linux') {
+      // run started itself again with a larger young generation (bin/pcapflow.js); SIGTERM to the
+      // launcher reaches it and its exit code comes back
+      const kids = readFileSync(`/proc/${analysis.pid}/task/${analysis.pid}/children`, 'utf8').trim().split(/\s+/);
+      expect(kids).toHaveLength(1);
+      expect(readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=64', 'run']));
+    }
     analysis.kill('SIGTERM');
     expect(await exited(analysis)).toBe(0);
     expect(analysis.output()).toContain('"actors":{"counter"');
@@ -238,3 +245,15 @@ instances:
     await t.close();
   }, 120_000);
 });
+
+test('run on the embedded transport serves until a signal, then drains and exits 0', async () => {
+  const run = cliAsync(['run', path.join(REPO, 'examples/demo.yaml')]);
+  // its source is long finished by then: nothing but run itself keeps the process up
+  await new Promise((r) => setTimeout(r, 3000));
+  expect(run.exitCode).toBeNull();
+  run.kill('SIGINT');
+  expect(await exited(run)).toBe(0);
+  const msgs = run.output().trim().split('\n').map((l) => JSON.parse(l).msg);
+  expect(msgs).toEqual(expect.arrayContaining(['source finished', 'signal received; draining', 'done']));
+  expect(msgs.filter((m) => m === 'signal received; draining')).toHaveLength(1);
+}, 30_000);

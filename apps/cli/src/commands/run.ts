@@ -21,9 +21,18 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   let server: Server | undefined;
   if (o.http) server = serveHealth(runtime, o.http);
   const stopSignal = new AbortController();
-  const onSignal = (sig: string) => { log.info({ signal: sig }, 'signal received; draining'); stopSignal.abort(); };
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  const onSignal = (sig: string) => {
+    if (stopSignal.signal.aborted) return;
+    log.info({ signal: sig }, 'signal received; draining');
+    stopSignal.abort();
+    // A repeat within a second is the same request (Ctrl-C reaches the launcher in bin/pcapflow.js
+    // too, which passes it on); a later one stops the process at once (the signal's default action).
+    setTimeout(() => { process.removeListener('SIGINT', onInt); process.removeListener('SIGTERM', onTerm); }, 1000).unref();
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   // One bad record never stops the process: stray async errors from plugins are logged, not fatal.
   process.on('unhandledRejection', (err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection in a plugin'));
   const progress = setInterval(() => {
@@ -32,7 +41,13 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   }, 5000);
   progress.unref();
   if (o.exitWhenDone) await runtime.waitIdle(100, stopSignal.signal);
-  else await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+  else {
+    // Nothing else may hold the event loop (the embedded transport, a finished file source): without
+    // this, node would exit here at once instead of serving until a signal.
+    const alive = setInterval(() => undefined, 1 << 30);
+    await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    clearInterval(alive);
+  }
   clearInterval(progress);
   await runtime.stop();
   server?.close();

@@ -26,6 +26,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as path from 'node:path';
@@ -144,6 +145,19 @@ async function profiled<T>(dir: string | undefined, name: string, f: () => Promi
   }
 }
 
+/** Main-thread GC pause time from now until stop(), by kind (perf_hooks 'gc' entries), ms. */
+function gcPauses(): { stop(): { minor: number; major: number } } {
+  const t = { minor: 0, major: 0 };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) t.minor += e.duration; else t.major += e.duration;
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return { stop: () => { obs.disconnect(); return t; } };
+}
+
 async function main(): Promise<void> {
   const profileDir = arg('profile');
   const packets = Number(arg('packets', '2000000'));
@@ -202,15 +216,16 @@ async function main(): Promise<void> {
     }
 
     // ---- 2. each instance alone (fresh server; each consumes what the previous stages left in the streams)
-    const stages: Array<{ name: string; ms: number; recordsIn: number; cpu: ReturnType<typeof cpuBetween> }> = [];
+    const stages: Array<{ name: string; ms: number; recordsIn: number; cpu: ReturnType<typeof cpuBetween>; gc: { minor: number; major: number } }> = [];
     if (!flag('skip-stages')) {
       await servers.restartNats();
       const db = await createDatabase(servers.pgUrl, 'bench_stages');
       const yaml = exampleTopology({ hostOf: (n) => n });
       for (const name of STAGES) {
         const c0 = cpuSnapshot();
+        const gc = gcPauses();
         const r = await profiled(profileDir, name, () => runInstanceAlone({ natsUrl: servers.natsUrl, yaml, instance: name, capture: pcap!, pgUrl: db, timeoutMs: 3_600_000 }));
-        stages.push({ name, ms: r.ms, recordsIn: name === 'probe' ? r.emitted : r.recordsIn, cpu: cpuBetween(c0, cpuSnapshot()) });
+        stages.push({ name, ms: r.ms, recordsIn: name === 'probe' ? r.emitted : r.recordsIn, cpu: cpuBetween(c0, cpuSnapshot()), gc: gc.stop() });
       }
     }
 
@@ -221,8 +236,8 @@ async function main(): Promise<void> {
     };
 
     console.log('');
-    console.log(`| what | time | rate | CPU µs per frame of the run: node / nats-server / postgres |`);
-    console.log(`|---|---|---|---|`);
+    console.log(`| what | time | rate | CPU µs per frame of the run: node / nats-server / postgres | GC pauses: scavenges / mark-compact |`);
+    console.log(`|---|---|---|---|---|`);
     // The rate is the pipeline at work: from the probe starting to read the file to the last input
     // handled anywhere (the sinks' last write). The wall time besides it adds start-up (connections,
     // streams, consumers, KV buckets) and the harness's idle detection (polls until every queue is empty).
@@ -238,7 +253,7 @@ async function main(): Promise<void> {
       const what = s.name === 'probe' ? 'probe alone: file → decode → JetStream' : `${s.name} alone over its input stream (${fmt(s.recordsIn)} records in)`;
       // CPU per frame of the whole run (not per record in): the stages' figures add up to the pipeline's
       const us = (cmd: string) => ((s.cpu.byCommand.find(([k]) => k === cmd)?.[1] ?? 0) / run.frames * 1e6).toFixed(2);
-      console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) | ${us('node')} / ${us('nats-server')} / ${us('postgres')} |`);
+      console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) | ${us('node')} / ${us('nats-server')} / ${us('postgres')} | ${s.gc.minor.toFixed(0)} / ${s.gc.major.toFixed(0)} ms |`);
     }
     if (stages.length) {
       const sum = stages.reduce((x, s) => x + s.ms, 0);
