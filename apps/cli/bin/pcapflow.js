@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 // `pcapflow run` moves millions of short-lived records. With V8's default young generation many of
-// them are promoted before they die, and collecting them costs the aggregates and sinks 30-40 % more
-// GC time (packages/aggregate/README.md, "Benchmark"). Node takes the size only at start-up, so
-// `run` starts itself again with it, unless it was given (command line or NODE_OPTIONS) or node runs
-// under the inspector (a second process could not take the same port).
+// them are promoted before they die: the aggregates and sinks spent about 1.5 to 2 times as long in
+// GC pauses (README.md, "Benchmarks"). Node takes the size only at start-up, so `run` starts itself
+// again with it, unless it was given (command line or NODE_OPTIONS) or node runs under the inspector
+// (a second process could not take the same port).
 const FLAG = '--max-semi-space-size';
 const SEMI_SPACE_MB = 64;
 const given = process.execArgv.some((a) => a.startsWith(FLAG) || a.startsWith('--inspect')) || (process.env.NODE_OPTIONS || '').includes(FLAG);

@@ -14,19 +14,24 @@ afterAll(async () => { await nats?.stop(); });
 let p: TestPipeline | undefined;
 afterEach(async () => { await p?.stop(); p = undefined; });
 
-async function run(pre: string, failFirstGroup: boolean) {
-  const yaml = `
+/** The grouper plugin between two streams named after `pre`, with its config and consumer options. */
+function topology(pre: string, config: string, consumer: string): string {
+  return `
 streams:
   ${pre.toUpperCase()}_IN: { subjects: ["${pre}.in.>"], storage: memory }
   ${pre.toUpperCase()}_OUT: { subjects: ["${pre}.out.>"], storage: memory }
 instances:
   g:
     use: ./grouper
-    config: { fail_first_group: ${failFirstGroup}, wait_ms: 20 }
+    config: ${config}
     inputs: { in: "${pre}.in.>" }
     outputs: { out: "${pre}.out.x" }
-    consumer: { backoff: [10] }
+    consumer: ${consumer}
 `;
+}
+
+async function run(pre: string, failFirstGroup: boolean) {
+  const yaml = topology(pre, `{ fail_first_group: ${failFirstGroup}, wait_ms: 20 }`, '{ backoff: [10] }');
   p = await startTestPipeline({ yaml, baseDir: FIXTURES, natsUrl: nats.url });
   const out = p.collect(`${pre}.out.>`);
   // published while the handler waits 20 ms per call: messages pile up in the mailbox
@@ -61,18 +66,7 @@ test('a failing group publishes nothing; its messages are redelivered one at a t
 describe('consumer linger', () => {
   // messages published one by one, 20 ms apart, to a handler that is never busy
   async function trickle(pre: string, linger: string, stopEarly = false) {
-    const yaml = `
-streams:
-  ${pre.toUpperCase()}_IN: { subjects: ["${pre}.in.>"], storage: memory }
-  ${pre.toUpperCase()}_OUT: { subjects: ["${pre}.out.>"], storage: memory }
-instances:
-  g:
-    use: ./grouper
-    config: { wait_ms: 0 }
-    inputs: { in: "${pre}.in.>" }
-    outputs: { out: "${pre}.out.x" }
-    consumer: { linger: ${linger} }
-`;
+    const yaml = topology(pre, '{ wait_ms: 0 }', `{ linger: ${linger} }`);
     p = await startTestPipeline({ yaml, baseDir: FIXTURES, natsUrl: nats.url });
     const out = p.collect(`${pre}.out.>`);
     for (let i = 0; i < 10; i++) {

@@ -52,7 +52,7 @@ export const consumerSchema = z.strictObject({
   ack_wait: duration.default(30_000).describe('redeliver a message not acked within this time'),
   max_deliver: z.number().int().positive().default(5).describe('deliveries before a message is dead-lettered'),
   backoff: z.array(duration).default([250, 1000, 5000]).describe('redelivery delays after retryable failures'),
-  linger: duration.default(0).describe('group handlers (aggregate, sinks) on NATS: wait up to this long for more messages when fewer than max_ack_pending wait, so more are handled, committed and written together (throughput for that much latency)'),
+  linger: duration.default(0).describe('group handlers (aggregate, sinks) on NATS: wait up to this long for more messages while fewer wait than one pull brings (max_ack_pending, at most 64), so more are handled, committed and written together (throughput for that much latency)'),
 });
 
 const inputSchema = z.union([
