@@ -145,6 +145,11 @@ async function profiled<T>(dir: string | undefined, name: string, f: () => Promi
   }
 }
 
+/** CPU seconds that processes of this command name used (0 when none ran). */
+function cpuOf(c: ReturnType<typeof cpuBetween>, command: string): number {
+  return c.byCommand.find(([k]) => k === command)?.[1] ?? 0;
+}
+
 /** Main-thread GC pause time from now until stop(), by kind (perf_hooks 'gc' entries), ms. */
 function gcPauses(): { stop(): { minor: number; major: number } } {
   const t = { minor: 0, major: 0 };
@@ -252,12 +257,12 @@ async function main(): Promise<void> {
     for (const s of stages) {
       const what = s.name === 'probe' ? 'probe alone: file → decode → JetStream' : `${s.name} alone over its input stream (${fmt(s.recordsIn)} records in)`;
       // CPU per frame of the whole run (not per record in): the stages' figures add up to the pipeline's
-      const us = (cmd: string) => ((s.cpu.byCommand.find(([k]) => k === cmd)?.[1] ?? 0) / run.frames * 1e6).toFixed(2);
+      const us = (cmd: string) => (cpuOf(s.cpu, cmd) / run.frames * 1e6).toFixed(2);
       console.log(`| stage: ${what} | ${sec(s.ms)} | ${fmt(run.frames / (s.ms / 1000))} frames/s (${fmt(s.recordsIn / (s.ms / 1000))} records/s) | ${us('node')} / ${us('nats-server')} / ${us('postgres')} | ${s.gc.minor.toFixed(0)} / ${s.gc.major.toFixed(0)} ms |`);
     }
     if (stages.length) {
       const sum = stages.reduce((x, s) => x + s.ms, 0);
-      const cpuSum = (cmd: string) => (stages.reduce((x, s) => x + (s.cpu.byCommand.find(([k]) => k === cmd)?.[1] ?? 0), 0) / run.frames * 1e6).toFixed(2);
+      const cpuSum = (cmd: string) => (stages.reduce((x, s) => x + cpuOf(s.cpu, cmd), 0) / run.frames * 1e6).toFixed(2);
       console.log(`| sum of the stages alone (what one CPU-bound process can at best overlap into) | ${sec(sum)} | ${fmt(run.frames / (sum / 1000))} frames/s | ${cpuSum('node')} / ${cpuSum('nats-server')} / ${cpuSum('postgres')} |`);
     }
     if (ceilings) {
@@ -288,7 +293,7 @@ async function main(): Promise<void> {
     if (fullGc) console.log(`| JS heap live (after a full GC) | ${rssAt.map((r) => mb(r.live ?? 0)).join(' | ')} | |`);
     const commits = (m: Record<string, number> | undefined) => `${m?.commits ?? 0} commits (${m?.row_puts ?? 0} row puts, ${m?.changes ?? 0} changes) for ${m?.handled ?? 0} messages`;
     const rows = (m: Record<string, number> | undefined) => `rows in memory ${m?.groups ?? 0}, in KV only ${m?.cold_rows ?? 0} (${m?.rows_to_kv ?? 0} sent to KV only, ${m?.rows_from_kv ?? 0} read back)`;
-    // every message and write is a wake-up of another process: on this machine, that is what costs most CPU
+    // how many messages split and the sinks took, and in how many groups and database writes (linger's effect)
     const sinks = (m: Record<string, Record<string, number>>) => ['split', 'pg_daily', 'pg_devices'].map((n) => `${n} ${m[n]?.handled ?? 0} messages in ${m[n]?.handled_groups ?? 0} groups${m[n]?.writes !== undefined ? `, ${m[n]!.writes} writes` : `, ${m[n]?.emitted ?? 0} records out`}`).join('; ');
     console.log(`aggregate, one process: daily_stats ${commits(run.metrics.daily_stats)}; device_stats ${commits(run.metrics.device_stats)}, ${rows(run.metrics.device_stats)}`);
     console.log(`  ${sinks(run.metrics)}`);

@@ -213,7 +213,7 @@ export async function runExample(o: RunOptions): Promise<RunResult> {
     const sinkRows = metric(io, 'pg_daily', 'rows_written') + metric(io, 'pg_devices', 'rows_written');
     const metrics: RunResult['metrics'] = {};
     for (const p of agg ? [io, agg] : [io]) for (const a of p.runtime.actors) metrics[a.name] = a.health().metrics;
-    const activeMs = activeSpan(agg ? [io, agg] : [io]);
+    const activeMs = spanMs(activityOf(agg ? [io, agg] : [io]));
     return { frames: probe.metrics().emitted_frames ?? 0, ms, activeMs, sourceMs, kills: done, sinkRows, metrics };
   } finally {
     clearInterval(ticker);
@@ -234,8 +234,8 @@ export function activityOf(pipelines: readonly TestPipeline[]): { since: number;
   return { since, until };
 }
 
-function activeSpan(pipelines: readonly TestPipeline[]): number {
-  const { since, until } = activityOf(pipelines);
+/** Milliseconds of an activity span (0 when no source ran). */
+export function spanMs({ since, until }: { since: number; until: number }): number {
   return Number.isFinite(since) ? until - since : 0;
 }
 

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { startTestPipeline, type TestPipeline } from '@pcapflow/core/testkit';
-import { activityOf } from './example-harness';
+import { activityOf, spanMs } from './example-harness';
 
 type Metrics = Record<string, Record<string, number>>;
 
@@ -146,7 +146,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
       maxRss[h.name] = r.maxRss ?? 0;
       Object.assign(metrics, r.metrics);
     }
-    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: Number.isFinite(since) ? until - since : 0, maxRss, metrics, cpuMs, waits };
+    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: spanMs({ since, until }), maxRss, metrics, cpuMs, waits };
   } finally {
     for (const h of hosts) h.kill();
   }

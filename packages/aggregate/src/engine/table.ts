@@ -564,7 +564,7 @@ export class Aggregator {
       else {
         values = new Array<unknown>(gf.length);
         for (let k = 0; k < gf.length; k++) values[k] = gf[k](r);
-        ikey = values.length === 0 ? '' : internalKeyN(values);
+        ikey = internalKey(values);
       }
       if (keys.has(ikey) || seen?.has(ikey)) continue;
       (seen ??= new Set()).add(ikey);
