@@ -38,7 +38,8 @@ function child(): void {
           p = await startTestPipeline({ yaml: m.yaml, natsUrl: m.natsUrl, host: m.host, env: { ...process.env, ...m.env } });
           cpuAtStart = process.cpuUsage();
           waitsAtStart = process.resourceUsage().voluntaryContextSwitches;
-          reply({ ok: true });
+          // CPU since this process began: loading modules, connecting, creating consumers (and whatever the pipeline did meanwhile)
+          reply({ ok: true, cpuMs: (cpuAtStart.user + cpuAtStart.system) / 1000 });
         } else if (m.cmd === 'drain') {
           await p!.drain(m.timeoutMs);
           const cpu = process.cpuUsage(cpuAtStart);
@@ -65,7 +66,7 @@ class Host {
   private exited: string | undefined;
 
   constructor(readonly name: string) {
-    this.proc = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.proc = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)] });
     this.proc.on('message', (r: Reply) => this.waiting.shift()?.(r));
     this.proc.on('exit', (code, signal) => {
       this.exited = `process of host ${name} exited (${code ?? signal})`;
@@ -97,6 +98,10 @@ export interface ProcessRunResult {
   metrics: Metrics;
   /** CPU time (user + system) of each host's process from its pipeline's start to the end of the run (ms), by host. */
   cpuMs: Record<string, number>;
+  /** CPU time of each host's process until its pipeline had started (ms): module loading, connecting, consumers; by host. */
+  bootCpuMs: Record<string, number>;
+  /** CPU time of the driving process itself over the run (ms): IPC and drain rounds. */
+  driverCpuMs: number;
   /** Times each host's process went to sleep waiting (voluntary context switches; every wake-up costs CPU), by host. */
   waits: Record<string, number>;
 }
@@ -108,12 +113,18 @@ const sum = (m: Metrics) => Object.values(m).reduce((s, x) => s + (x.handled ?? 
  * host, until every queue in every process is drained: drain rounds over all hosts repeat until a
  * round in which nothing was handled or emitted anywhere (a host may feed a host drained before it).
  */
-export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: string[]; env: Record<string, string>; timeoutMs?: number }): Promise<ProcessRunResult> {
+export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: string[]; sourceHost?: string; env: Record<string, string>; timeoutMs?: number }): Promise<ProcessRunResult> {
   const hosts = o.hosts.map((h) => new Host(h));
   try {
     const deadline = Date.now() + (o.timeoutMs ?? 3_600_000);
     const t0 = performance.now();
-    await Promise.all(hosts.map((h) => h.call({ cmd: 'start', yaml: o.yaml, natsUrl: o.natsUrl, host: h.name, env: o.env })));
+    const driverAtStart = process.cpuUsage();
+    const bootCpuMs: Record<string, number> = {};
+    const start = async (h: Host) => { bootCpuMs[h.name] = (await h.call({ cmd: 'start', yaml: o.yaml, natsUrl: o.natsUrl, host: h.name, env: o.env })).cpuMs ?? 0; };
+    // As a deployment runs: the consuming hosts are up before the source's host starts reading, so
+    // their start-up (loading modules, connecting, creating consumers) is not inside the measured run.
+    await Promise.all(hosts.filter((h) => h.name !== o.sourceHost).map(start));
+    await Promise.all(hosts.filter((h) => h.name === o.sourceHost).map(start));
     let last = -1;
     let ms = 0;
     let metrics: Metrics = {};
@@ -140,13 +151,14 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
       cpuMs = cpu;
       waits = w;
     }
+    const driver = process.cpuUsage(driverAtStart);
     const maxRss: Record<string, number> = {};
     for (const h of hosts) {
       const r = await h.call({ cmd: 'stop' });
       maxRss[h.name] = r.maxRss ?? 0;
       Object.assign(metrics, r.metrics);
     }
-    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: spanMs({ since, until }), maxRss, metrics, cpuMs, waits };
+    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: spanMs({ since, until }), maxRss, metrics, cpuMs, waits, bootCpuMs, driverCpuMs: (driver.user + driver.system) / 1000 };
   } finally {
     for (const h of hosts) h.kill();
   }
