@@ -10,7 +10,7 @@ import { startTestPipeline } from '@pcapflow/core/testkit';
 import { forEachPacket } from '../src/capture';
 import { configSchema } from '../src/plugin';
 import { Counters, PacketProcessor, WIRED_FIELDS, type FieldSelection } from '../src/source/processor';
-import { DETAIL_GROUPS, FRAME_FIELDS, frameKeys, PACKED_KEYS, PACKED_VALUES, type DetailGroup } from '../src/wifi/pack';
+import { DETAIL_GROUPS, FRAME_FIELDS, frameKeys, packedValues, PACKED_KEYS, type DetailGroup } from '../src/wifi/pack';
 import { corpusPath, listCaptures, readCorpusFile, requireCorpus } from './helpers/corpus';
 import { wrapperPlugin } from './helpers/wrapper-plugin';
 
@@ -33,7 +33,7 @@ function expectSame(actual: unknown, expected: unknown): void {
 function consumerView(r: object): Rec {
   const rs = r as Record<symbol, unknown>;
   const keys = keysPackr.pack(rs[PACKED_KEYS] as string[]);
-  const values = rs[PACKED_VALUES] as Uint8Array;
+  const values = packedValues(r)!;
   const msg = Buffer.alloc(4 + keys.length + values.length);
   msg.set([0x91, 0xd4, 0x72, 0x40]);
   msg.set(keys, 4);
@@ -48,7 +48,7 @@ function consumerViews(rs: object[]): Rec[] {
   rs.forEach((r, i) => {
     const packed = r as Record<symbol, unknown>;
     parts.push(i === 0 ? Buffer.concat([Uint8Array.of(0xd4, 0x72, 0x40), keysPackr.pack(packed[PACKED_KEYS] as string[])]) : Uint8Array.of(0x40));
-    parts.push(packed[PACKED_VALUES] as Uint8Array);
+    parts.push(packedValues(r)!);
   });
   return decodeValue<Rec[]>(Buffer.concat(parts));
 }
@@ -137,7 +137,7 @@ describe('field selection (fields:)', () => {
 
   it('the selected record is smaller on the wire', () => {
     const name = 'aircrack-ng__n-02.cap';
-    const size = (rs: Rec[]) => rs.reduce((a, r) => a + ((r as Record<symbol, Uint8Array>)[PACKED_VALUES]!).length, 0) / rs.length;
+    const size = (rs: Rec[]) => rs.reduce((a, r) => a + packedValues(r)!.length, 0) / rs.length;
     const full = size(records('wifi', name, [], false).frames);
     const sel = size(records('wifi', name, [], false, { frames: ANALYSIS }).frames);
     expect(sel).toBeLessThan(full / 2);

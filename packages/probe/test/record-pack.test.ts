@@ -16,7 +16,7 @@ import { configSchema, detailGroups } from '../src/plugin';
 import { Counters, PacketProcessor, type FrameRecord } from '../src/source/processor';
 import { WifiDecoder } from '../src/wifi/decoder';
 import { getMacResolver, MacResolver } from '../src/oui';
-import { BASIC_KEYS, DETAIL_GROUPS, FrameRecordBuilder, frameKeys, packPlainValues, PACKED_KEYS, PACKED_VALUES, type DetailGroup } from '../src/wifi/pack';
+import { BASIC_KEYS, DETAIL_GROUPS, FrameRecordBuilder, frameKeys, packedValues, packPlainValues, PACKED_KEYS, PACKED_SLAB, PACKED_VALUES, type DetailGroup } from '../src/wifi/pack';
 import { toRecord } from '../src/wifi/record';
 import { corpusPath, listCaptures, readCorpusFile, requireCorpus } from './helpers/corpus';
 
@@ -193,10 +193,10 @@ instances:
     forEachPacket(readCorpusFile('wifi', 'aircrack-ng__test1.pcap'), (p, b) => {
       if (built.length < 5) built.push(builder.build(dec.decode(b, p.pktOff, p.capLen, p.origLen, p.linktype, p.tsSec, p.tsNsec), built.length + 1, 'x.pcap'));
     });
-    expect(built.some((r) => (r as unknown as Record<symbol, Uint8Array>)[PACKED_VALUES]!.length > 4 << 20)).toBe(true);
+    expect(built.some((r) => packedValues(r)!.length > 4 << 20)).toBe(true);
     const keys = frameKeys(FULL, false);
     for (const r of built) {
-      const packed = (r as unknown as Record<symbol, Uint8Array>)[PACKED_VALUES]!;
+      const packed = packedValues(r)!;
       const msg = new Uint8Array(3 + packed.length);
       msg.set([0xdc, 0, keys.length]);
       msg.set(packed, 3);
@@ -209,7 +209,7 @@ instances:
     const RELEASE = Symbol.for('pcapflow.packedRelease');
     const keys = frameKeys([], true);
     const decodeOwn = (r: Rec): Rec => {
-      const packed = (r as unknown as Record<symbol, Uint8Array>)[PACKED_VALUES]!;
+      const packed = packedValues(r)!;
       const msg = Buffer.alloc(3 + packed.length); // (a Buffer: raw decodes to one, as from a packed message)
       msg.set([0xdc, 0, keys.length]);
       msg.set(packed, 3);
@@ -232,7 +232,7 @@ instances:
     // never released (records kept by a caller): every record's bytes stay its own
     const kept: Rec[] = [];
     build(N, (r) => kept.push(r));
-    const buffers = new Set(kept.map((r) => (r as unknown as Record<symbol, Uint8Array>)[PACKED_VALUES]!.buffer));
+    const buffers = new Set(kept.map((r) => packedValues(r)!.buffer));
     expect(buffers.size).toBeGreaterThan(1); // (so the released run below wraps around its slab)
     expectSame(kept.map(decodeOwn), viaMsgpackr(kept.map(fields)));
     // released as the runtime does (count it, drop the bytes): one slab serves them all
@@ -241,14 +241,31 @@ instances:
     const objects: Rec[] = [];
     build(N, (r) => {
       const rs = r as unknown as Record<symbol, unknown>;
-      used.add((rs[PACKED_VALUES] as Uint8Array).buffer);
+      used.add(packedValues(r)!.buffer);
       own.push(decodeOwn(r)); // (before the release: then its bytes may be overwritten)
       objects.push(fields(r));
-      rs[PACKED_VALUES] = undefined;
+      rs[PACKED_SLAB] = undefined;
       (rs[RELEASE] as { released: number }).released++;
     });
     expect(used.size).toBe(1);
     expectSame(own, viaMsgpackr(objects));
+  });
+
+  it('fed as a list (encoded together, or beside a record without a packed form) decode like msgpackr-packed objects', async () => {
+    // the span form through the codec's list encoding (the runtime's path when a record cannot be appended at emit time)
+    const built = (frameRecords(false) as unknown as Rec[]).slice(0, 500);
+    expect(built.every((r) => packedValues(r) !== undefined)).toBe(true);
+    const p = await startTestPipeline({ yaml: 'streams:\n  T: { subjects: ["t.>", "n.>"] }\ninstances: {}\n' });
+    try {
+      const together = p.collect('n.a');
+      const mixed = p.collect('n.b');
+      await p.feed('n.a', built);
+      await p.feed('n.b', [{ plain: 1 }, ...built]);
+      expectSame((await together.waitFor(built.length)).map(strip), viaMsgpackr(built.map(fields)));
+      expectSame((await mixed.waitFor(built.length + 1)).map(strip), viaMsgpackr([{ plain: 1 }, ...built.map(fields)]));
+    } finally {
+      await p.stop();
+    }
   });
 
   it('writes numbers and strings as msgpackr reads them back', async () => {

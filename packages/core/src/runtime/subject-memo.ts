@@ -37,17 +37,22 @@ export function memoizedRender(template: SubjectTemplate): Render {
   return partitioned(template, path, read, memo) ?? memo;
 }
 
+/**
+ * `record => value at path` as code of its own (`record["a"]["b"]`, not a loop over the path):
+ * a closure shared by every field would see every field name at one property load (a
+ * megamorphic load, and a call V8 does not inline); generated code loads one named property.
+ */
 function fieldReader(path: string[]): (record: Record<string, unknown>) => unknown {
-  const top = path[0]!;
-  if (path.length === 1) return (record) => record[top];
-  return (record) => {
-    let v: unknown = record;
-    for (const k of path) {
-      if (v === null || typeof v !== 'object') return undefined;
-      v = (v as Record<string, unknown>)[k];
-    }
-    return v;
-  };
+  return new Function('record', `${readCode(path, 'v', 'record')}\nreturn v;`) as (record: Record<string, unknown>) => unknown;
+}
+
+/** Code that declares `v` as the value at `path` of `from` (undefined through a non-object, as getPath). */
+function readCode(path: string[], v: string, from: string): string {
+  const top = JSON.stringify(path[0]!);
+  if (path.length === 1) return `const ${v} = ${from}[${top}];`;
+  let code = `let ${v} = ${from}[${top}];`;
+  for (const k of path.slice(1)) code += `\n${v} = ${v} === null || typeof ${v} !== 'object' ? undefined : ${v}[${JSON.stringify(k)}];`;
+  return code;
 }
 
 function memoOnValue(template: SubjectTemplate, read: (record: Record<string, unknown>) => unknown): Render {
@@ -99,8 +104,7 @@ function memoOnTwo(template: SubjectTemplate): Render | undefined {
   // a `{field%N}` token as the inner key: an array indexed by the partition, not a second map
   const inner = tokens.findIndex((t) => t[2] !== undefined && Number(t[2]) >= 1 && Number(t[2]) <= MAX_ARRAY_PARTITIONS);
   if (inner >= 0) {
-    const outer = tokens[1 - inner]!;
-    return memoOnKeyAndPartition(template, tokenKey(outer[1]!, outer[2]), tokenKey(tokens[inner]![1]!, tokens[inner]![2]), Number(tokens[inner]![2]));
+    return memoOnKeyAndPartition(template, tokens[1 - inner]!, tokens[inner]!, Number(tokens[inner]![2]));
   }
   const [keyA, keyB] = tokens.map((t) => tokenKey(t[1]!, t[2]));
   const memo = new Map<string | number | null, Map<string | number | null, string>>();
@@ -127,34 +131,47 @@ function memoOnTwo(template: SubjectTemplate): Render | undefined {
   };
 }
 
-/** memoOnTwo when one token is `{field%N}`: the subjects of one outer key are N array slots. */
-function memoOnKeyAndPartition(
-  template: SubjectTemplate,
-  outerKey: (record: Record<string, unknown>) => string | number | null | undefined,
-  partitionKey: (record: Record<string, unknown>) => string | number | null | undefined,
-  partitions: number,
-): Render {
+/**
+ * memoOnTwo when one token is `{field%N}`: the subjects of one outer key are N array slots.
+ * Generated per template (the probe's subject is rendered once per frame): the field reads are
+ * named loads, and the partition's FNV-1a hash (partitionOf's) runs inline over a string value.
+ */
+function memoOnKeyAndPartition(template: SubjectTemplate, outer: RegExpMatchArray, inner: RegExpMatchArray, partitions: number): Render {
+  const outerMod = outer[2] === undefined ? undefined : Number(outer[2]);
+  const outerKey = outerMod === undefined
+    // null/undefined (an ACK has no source address) are a key of their own
+    ? 'if (typeof va === "string" || typeof va === "number") a = va; else if (va == null) a = null; else return template.render(record);'
+    : `if (typeof va === "string" || va == null) a = partitionOf(va, ${outerMod}); else return template.render(record);`;
+  // partitionOf hashes String(v); strings only (and null/undefined, as ""), so the key stays exact
+  const reduce = (partitions & (partitions - 1)) === 0 ? `h & ${partitions - 1}` : `partitionOf(s, ${partitions})`;
+  const body = `
+let slots = 0;
+return function renderSubject(record) {
+  ${readCode(outer[1]!.split('.'), 'va', 'record')}
+  let a;
+  ${outerKey}
+  ${readCode(inner[1]!.split('.'), 'vb', 'record')}
+  if (typeof vb !== "string" && vb != null) return template.render(record);
+  const s = vb == null ? "" : vb;
+  let h = ${0x811c9dc5 | 0};
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), ${0x01000193});
+  const b = ${reduce};
+  let subjects = memo.get(a);
+  if (subjects === undefined) {
+    if (slots + ${partitions} > ${MAX_ARRAY_SLOTS}) { memo.clear(); slots = 0; }
+    subjects = new Array(${partitions}).fill(undefined);
+    slots += ${partitions};
+    memo.set(a, subjects);
+  }
+  let subject = subjects[b];
+  if (subject === undefined) {
+    subject = template.render(record);
+    subjects[b] = subject;
+  }
+  return subject;
+};`;
   const memo = new Map<string | number | null, Array<string | undefined>>();
-  let slots = 0;
-  return (record) => {
-    const a = outerKey(record);
-    if (a === undefined) return template.render(record);
-    const b = partitionKey(record) as number | undefined; // a partition: an integer in [0, partitions)
-    if (b === undefined) return template.render(record);
-    let subjects = memo.get(a);
-    if (subjects === undefined) {
-      if (slots + partitions > MAX_ARRAY_SLOTS) { memo.clear(); slots = 0; }
-      subjects = new Array<string | undefined>(partitions).fill(undefined);
-      slots += partitions;
-      memo.set(a, subjects);
-    }
-    let subject = subjects[b];
-    if (subject === undefined) {
-      subject = template.render(record);
-      subjects[b] = subject;
-    }
-    return subject;
-  };
+  return (new Function('template', 'memo', 'partitionOf', body) as (t: SubjectTemplate, m: typeof memo, p: typeof partitionOf) => Render)(template, memo, partitionOf);
 }
 
 /** The memo key of one token: the field's value, or its partition; undefined when not memoizable. */

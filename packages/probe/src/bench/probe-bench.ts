@@ -25,7 +25,7 @@ import { getMacResolver } from '../oui';
 import { WifiDecoder } from '../wifi/decoder';
 import { toRecord } from '../wifi/record';
 import { Counters, PacketProcessor } from '../source/processor';
-import { DETAIL_GROUPS, type DetailGroup } from '../wifi/pack';
+import { DETAIL_GROUPS, packedValues, type DetailGroup } from '../wifi/pack';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -119,7 +119,6 @@ function exampleFields(): string[] {
   if (!m) throw new Error('examples/wifi-probes.yaml has no `fields: { frames: [...] }` in its probe block');
   return m[1]!.split(',').map((f) => f.trim()).filter(Boolean);
 }
-const PACKED_VALUES = Symbol.for('pcapflow.packedValues');
 
 const FIELDS = exampleFields();
 
@@ -208,7 +207,7 @@ async function main(): Promise<void> {
   // packed bytes per frame record of each kind (one extra pass, not timed)
   const bytesPerFrame = (detail: readonly DetailGroup[], fields?: readonly string[]) => {
     let bytes = 0, n = 0;
-    runProcessor(buf, path.basename(file), detail, (r) => { bytes += (r as Record<symbol, Uint8Array>)[PACKED_VALUES]!.length; n++; }, fields);
+    runProcessor(buf, path.basename(file), detail, (r) => { bytes += packedValues(r)!.length; n++; }, fields);
     return bytes / n;
   };
   const packedSize = new Map<string, number>([

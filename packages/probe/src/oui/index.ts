@@ -359,7 +359,7 @@ export class MacResolver {
     const key = macKey(b, off);
     let r = this.cache.get(key);
     if (r === undefined) {
-      r = this.compute(b, off);
+      r = this.vendorName(b, off) ?? out.toString('latin1', 0, putHex(0, this.a, 0, 0xff));
       // bounded (about 6 MB): randomized MACs are a new key each rotation, and memory must stay flat
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(key, r);
@@ -420,8 +420,13 @@ export class MacResolver {
     return this.utf8 ? out.toString('utf8', 0, p) : out.toString('latin1', 0, p);
   }
 
-  // Wireshark 4.0 addr_resolv.c eth_addr_resolve: the order of probes and the suffix of each.
-  private compute(b: Uint8Array, off: number): string {
+  /**
+   * `resolve` without its cache, for callers that keep their own per address (the frame record
+   * builder): the resolved name when it is a vendor name, undefined when it is the address itself
+   * ("aa:bb:cc:dd:ee:ff", which the caller has already made). Wireshark 4.0 addr_resolv.c
+   * eth_addr_resolve: the order of probes and the suffix of each. (`this.a` holds the address afterwards.)
+   */
+  vendorName(b: Uint8Array, off = 0): string | undefined {
     const t = this.t;
     const a = this.a;
     for (let i = 0; i < 6; i++) a[i] = b[off + i];
@@ -459,7 +464,7 @@ export class MacResolver {
         if ((s = this.named(ref, from, 0xff >> (bits - 8 * from)))) return s;
       }
     }
-    return out.toString('latin1', 0, putHex(0, a, 0, 0xff));
+    return undefined;
   }
 
   /** Manufacturer short name for a 24-bit OUI, if known. */

@@ -144,6 +144,8 @@ export class PacketProcessor {
     this.cEmitWired = counters.get('emitted_wired');
     this.cSkipped = counters.get('skipped_malformed');
     this.frames = new FrameRecordBuilder(opts.detail ?? [], opts.keepRaw, this.resolver, opts.fields?.frames);
+    // records without data rate and duration (a field selection): the decoder skips computing them
+    this.wifiDec.computeRates = this.frames.keys.includes('data_rate_mbps') || this.frames.keys.includes('duration_us');
     // the builder has checked and ordered the frame selection: its keys are the selected fields
     if (opts.fields?.frames !== undefined) this.pickFrame = recordProjection(this.frames.keys);
     const wiredFields = opts.fields?.wired;

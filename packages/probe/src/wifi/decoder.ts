@@ -134,6 +134,11 @@ export class WifiDecoder {
   // exception emulation bounds for the current 802.11 tvb
   private capEnd = 0;
   private repEnd = 0;
+  /**
+   * Compute the data rate and duration (and the A-MPDU state they need). Off for a record that
+   * has neither field (a field selection without them): about a sixth of the decode time, saved.
+   */
+  computeRates = true;
 
   /**
    * @param strict rethrow internal errors instead of counting the frame as malformed (tests/fuzzing:
@@ -219,7 +224,14 @@ export class WifiDecoder {
     if (radio && ri.present) {
       fr.hasRadio = true;
       // wlan_radio
-      computeRadio(ri, wRep, addFcs, this.agg, this.rres);
+      if (this.computeRates) {
+        computeRadio(ri, wRep, addFcs, this.agg, this.rres);
+        fr.dataRate = this.rres.dataRate;
+        if (this.rres.duration >= 0) {
+          fr.hasDuration = true;
+          fr.radioDuration = this.rres.duration;
+        }
+      }
       fr.phy = ri.phy;
       fr.hasChannel = ri.hasChannel;
       fr.channel = ri.channel;
@@ -229,11 +241,6 @@ export class WifiDecoder {
       fr.signalDbm = ri.signalDbm;
       fr.hasNoise = ri.hasNoiseDbm;
       fr.noiseDbm = ri.noiseDbm;
-      fr.dataRate = this.rres.dataRate;
-      if (this.rres.duration >= 0) {
-        fr.hasDuration = true;
-        fr.radioDuration = this.rres.duration;
-      }
       fr.badFcs = ri.badFcs;
     }
     // FCS handling: the 802.11 tvb excludes a trailing FCS.

@@ -1,7 +1,9 @@
 // Frame records with their msgpack form, for the runtime's pre-packed fast path (see
-// @pcapflow/core codec.ts: PACKED_KEYS / PACKED_VALUES). `FrameRecordBuilder.build` reads the
-// decoder scratch once and makes both the record object and the msgpack encoding of its values
-// (in `keys` order) into a shared slab, so the runtime builds a batch message by concatenation.
+// @pcapflow/core codec.ts: PACKED_KEYS, and PACKED_SLAB / PACKED_START / PACKED_END, the span
+// form of PACKED_VALUES). `FrameRecordBuilder.build` reads the decoder scratch once and makes both
+// the record object and the msgpack encoding of its values (in `keys` order) into a shared slab,
+// so the runtime builds a batch message by concatenation. A record holds its span of the slab,
+// not a view of it: a view per record cost more to make than the runtime's copy of the bytes.
 // Why not pack the object afterwards: reading ~45 properties back and encoding ~10 strings char
 // by char cost more than decoding the frame. Strings that repeat (MACs, resolved names, SSIDs,
 // country codes, vendor elements) are cached together with their msgpack bytes. The bytes decode
@@ -16,6 +18,10 @@ import { asciiText, subtypeName, type VendorIe } from './record';
 
 export const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
 export const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
+/** The slab holding a record's packed values, and their span in it (core codec.ts: PACKED_SLAB). */
+export const PACKED_SLAB: unique symbol = Symbol.for('pcapflow.packedSlab') as never;
+export const PACKED_START: unique symbol = Symbol.for('pcapflow.packedStart') as never;
+export const PACKED_END: unique symbol = Symbol.for('pcapflow.packedEnd') as never;
 /** `{ released }`, counted up by the runtime once it has copied a record's packed values (core codec.ts: PACKED_RELEASE). */
 export const PACKED_RELEASE: unique symbol = Symbol.for('pcapflow.packedRelease') as never;
 
@@ -142,6 +148,18 @@ function wRaw(b: Uint8Array, p: number, v: Uint8Array): number {
   return p + n;
 }
 
+/**
+ * A resolved name: most are 17 characters (a MAC without vendor name, or an 8-character vendor
+ * and "_xx:xx:xx"), 18 bytes packed, written by straight-line code (`set` is a builtin call).
+ */
+function wName(b: Uint8Array, p: number, v: Uint8Array): number {
+  if (v.length !== 18) return wRaw(b, p, v);
+  b[p] = v[0]; b[p + 1] = v[1]; b[p + 2] = v[2]; b[p + 3] = v[3]; b[p + 4] = v[4]; b[p + 5] = v[5];
+  b[p + 6] = v[6]; b[p + 7] = v[7]; b[p + 8] = v[8]; b[p + 9] = v[9]; b[p + 10] = v[10]; b[p + 11] = v[11];
+  b[p + 12] = v[12]; b[p + 13] = v[13]; b[p + 14] = v[14]; b[p + 15] = v[15]; b[p + 16] = v[16]; b[p + 17] = v[17];
+  return p + 18;
+}
+
 function strHeader(b: Uint8Array, p: number, len: number): number {
   if (len < 32) { b[p] = 0xa0 | len; return p + 1; }
   if (len < 0x100) { b[p] = 0xd9; b[p + 1] = len; return p + 2; }
@@ -210,51 +228,57 @@ function wMac(b: Uint8Array, p: number, a: Uint8Array, o: number): number {
 const HEX2: string[] = [];
 for (let i = 0; i < 256; i++) HEX2.push((i < 16 ? '0' : '') + i.toString(16));
 
+/** One address of the AddrCache: its MAC string and, once asked for, its resolved name with its msgpack bytes. */
+class AddrEntry {
+  res: string | undefined = undefined;
+  resPacked: Uint8Array | undefined = undefined;
+  constructor(readonly hi: number, readonly lo: number, readonly mac: string) {}
+}
+
 /**
- * Direct-mapped per-address cache: the MAC string and, once asked for, the resolved name with its
- * msgpack bytes. Keyed by two 24-bit halves (no heap numbers, no Map hashing); a collision just
- * replaces the slot.
+ * Direct-mapped per-address cache. Keyed by two 24-bit halves (no heap numbers, no Map hashing);
+ * a collision just replaces the entry. One object per address (not one array per property): a
+ * lookup reads one entry, where parallel arrays cost a cache miss each (addresses are spread
+ * over the table).
  */
 class AddrCache {
   private static readonly BITS = 16;
-  private readonly hi = new Int32Array(1 << AddrCache.BITS).fill(-1);
-  private readonly lo = new Int32Array(1 << AddrCache.BITS);
-  private readonly mac: string[] = new Array<string>(1 << AddrCache.BITS).fill('');
-  private readonly res: Array<string | undefined> = new Array<string | undefined>(1 << AddrCache.BITS).fill(undefined);
-  private readonly resPacked: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(1 << AddrCache.BITS).fill(undefined);
+  private static readonly NONE = new AddrEntry(-1, -1, '');
+  private readonly entries: AddrEntry[] = new Array<AddrEntry>(1 << AddrCache.BITS).fill(AddrCache.NONE);
 
   private readonly scratch = Buffer.alloc(17);
 
   constructor(private readonly resolver: MacResolver) {}
 
-  /** Slot of the address at `b[o..o+6)`, filled with its MAC string. */
-  slot(b: Uint8Array, o: number): number {
+  /** The entry of the address at `b[o..o+6)` (a new one when the address is not the one cached). */
+  entry(b: Uint8Array, o: number): AddrEntry {
     const hi = (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
     const lo = (b[o + 3] << 16) | (b[o + 4] << 8) | b[o + 5];
     const i = (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> (32 - AddrCache.BITS));
-    if (this.hi[i] !== hi || this.lo[i] !== lo) {
-      this.hi[i] = hi;
-      this.lo[i] = lo;
+    let e = this.entries[i]!;
+    if (e.hi !== hi || e.lo !== lo) {
       // built from bytes: a flat string (a concatenated one is slow to read later)
       const t = this.scratch;
       for (let k = 0, q = 0; k < 6; k++) { const x = b[o + k]; if (k) t[q++] = 0x3a; t[q++] = HEX_CHARS[x >> 4]; t[q++] = HEX_CHARS[x & 15]; }
-      this.mac[i] = t.toString('latin1', 0, 17);
-      this.res[i] = undefined;
-      this.resPacked[i] = undefined;
+      e = new AddrEntry(hi, lo, t.toString('latin1', 0, 17));
+      this.entries[i] = e;
     }
-    return i;
+    return e;
   }
 
-  macOf(i: number): string { return this.mac[i]!; }
-
-  resolvedOf(i: number, b: Uint8Array, o: number): string {
-    let r = this.res[i];
-    if (r === undefined) { r = this.resolver.resolve(b, o); this.res[i] = r; this.resPacked[i] = packStr(r); }
+  /** The resolved name of the address of `e` (at `b[o..o+6)`); its msgpack bytes are then `e.resPacked`. */
+  resolvedOf(e: AddrEntry, b: Uint8Array, o: number): string {
+    let r = e.res;
+    if (r === undefined) {
+      // no cache lookup in the resolver (this entry is the cache), and an address without a vendor
+      // name (a randomized one) is its MAC string and bytes, made from the address at no cost
+      const name = this.resolver.vendorName(b, o);
+      if (name === undefined) { r = e.mac; const packed = new Uint8Array(18); wMac(packed, 0, b, o); e.resPacked = packed; }
+      else { r = name; e.resPacked = packStr(name); }
+      e.res = r;
+    }
     return r;
   }
-
-  /** After resolvedOf(i). */
-  resolvedPacked(i: number): Uint8Array { return this.resPacked[i]!; }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -334,13 +358,15 @@ const SUBTYPE_PACKED: Uint8Array[] = [];
 const SUBTYPE_NAME: string[] = [];
 for (let t = 0; t < 64; t++) { SUBTYPE_NAME.push(subtypeName(t)); SUBTYPE_PACKED.push(packStr(subtypeName(t))); }
 const NIL = Uint8Array.of(0xc0);
+/** The generated writer's address entry before the address is read (one type for the local: no `null`). */
+const NO_ADDR = new AddrEntry(-1, -1, '');
 
 // ---- the selected-fields writer: code generated per field selection
 
 /**
  * Writes the record of a field selection at the builder's `pos`, as `write` does for every field;
  * undefined when it did not fit. The builder comes in as an argument: the generated code reads its
- * slab and caches (buf, bufAb, bufDv, pos, addrs, ssids, vendors, country, capturePacked, ticket, written).
+ * slab and caches (buf, bufDv, pos, addrs, ssids, vendors, country, capturePacked, ticket, written).
  */
 type SelectedWriter = (builder: FrameRecordBuilder, fr: WifiFrame, frame: number, capture: string, raw: Uint8Array | undefined) => BuiltFrameRecord | undefined;
 
@@ -395,8 +421,8 @@ function numberCode(x: string, nullable: boolean): string {
 
 /** What the generated code calls or reads, by the names it uses. */
 const WRITER_SCOPE = {
-  wNum, wStr, wRaw, wMac, wBin, arrayHeader, asciiText, packStr, subtypeName, SUBTYPE_NAME, SUBTYPE_PACKED,
-  K: PACKED_KEYS, V: PACKED_VALUES, R: PACKED_RELEASE,
+  wNum, wStr, wRaw, wName, wMac, wBin, arrayHeader, asciiText, packStr, subtypeName, SUBTYPE_NAME, SUBTYPE_PACKED, NO_ADDR,
+  K: PACKED_KEYS, SL: PACKED_SLAB, ST: PACKED_START, EN: PACKED_END, R: PACKED_RELEASE,
 };
 
 const selectedWriters = new Map<readonly string[], SelectedWriter>();
@@ -424,16 +450,16 @@ function selectedWriter(keys: readonly string[]): SelectedWriter {
     } else if (Object.hasOwn(BOOLEAN_FIELDS, f)) {
       code = `const ${v} = ${BOOLEAN_FIELDS[f]!};\nb[p++] = ${v} ? 0xc3 : 0xc2;`;
     } else if (Object.hasOwn(ADDRESS_FIELDS, f)) {
-      // offset and cache slot kept in locals for a resolved name right after (sa, sa_resolved)
-      const o = `o_${f}`, slot = `s_${f}`;
-      code = `const ${o} = fr.${ADDRESS_FIELDS[f]!};\nlet ${slot} = 0, ${v} = null;\n`
-        + `if (${o} < 0) b[p++] = 0xc0; else { ${slot} = addrs.slot(a, ${o}); ${v} = addrs.macOf(${slot}); p = wMac(b, p, a, ${o}); }`;
+      // offset and cache entry kept in locals for a resolved name right after (sa, sa_resolved)
+      const o = `o_${f}`, entry = `e_${f}`;
+      code = `const ${o} = fr.${ADDRESS_FIELDS[f]!};\nlet ${entry} = NO_ADDR, ${v} = null;\n`
+        + `if (${o} < 0) b[p++] = 0xc0; else { ${entry} = addrs.entry(a, ${o}); ${v} = ${entry}.mac; p = wMac(b, p, a, ${o}); }`;
     } else if (Object.hasOwn(RESOLVED_FIELDS, f)) {
       const addr = RESOLVED_FIELDS[f]!;
-      // the slot its address just took (no lookup since), not a second hash
+      // the entry its address just took (no lookup since), not a second hash
       code = j > 0 && keys[j - 1] === addr
-        ? `let ${v} = null;\nif (o_${addr} < 0) b[p++] = 0xc0; else { ${v} = addrs.resolvedOf(s_${addr}, a, o_${addr}); p = wRaw(b, p, addrs.resolvedPacked(s_${addr})); }`
-        : `let ${v} = null;\n{ const o = fr.${addr}; if (o < 0) b[p++] = 0xc0; else { const i = addrs.slot(a, o); ${v} = addrs.resolvedOf(i, a, o); p = wRaw(b, p, addrs.resolvedPacked(i)); } }`;
+        ? `let ${v} = null;\nif (o_${addr} < 0) b[p++] = 0xc0; else { ${v} = addrs.resolvedOf(e_${addr}, a, o_${addr}); p = wName(b, p, e_${addr}.resPacked); }`
+        : `let ${v} = null;\n{ const o = fr.${addr}; if (o < 0) b[p++] = 0xc0; else { const e = addrs.entry(a, o); ${v} = addrs.resolvedOf(e, a, o); p = wName(b, p, e.resPacked); } }`;
     } else {
       code = '';
       if ((f === 'ssid' || f === 'ssid_hex') && !ssidLooked) {
@@ -445,7 +471,7 @@ function selectedWriter(keys: readonly string[]): SelectedWriter {
     body += `// ${f}\n${code}\n`;
   });
   body += 'if (p > b.length) return undefined;\n'
-    + `const rec = { ${keys.map((k, j) => `${JSON.stringify(k)}: v${j}`).join(', ')}, [K]: keys, [V]: new Uint8Array(s.bufAb, start, p - start), [R]: s.ticket };\n`
+    + `const rec = { ${keys.map((k, j) => `${JSON.stringify(k)}: v${j}`).join(', ')}, [K]: keys, [SL]: b, [ST]: start, [EN]: p, [R]: s.ticket };\n`
     + 's.written++;\n'
     + '// next record 8-byte aligned (cheaper copies of whole records later)\n'
     + 's.pos = (p + 7) & ~7;\nreturn rec;';
@@ -476,15 +502,13 @@ export class FrameRecordBuilder {
   private captureName = '';
   private capturePacked = packStr('');
   private buf = new Uint8Array(SLAB);
-  /** `buf.buffer`, kept: the getter costs about half as much as making the record's view of it. */
-  private bufAb: ArrayBufferLike = this.buf.buffer;
   /** A DataView of `buf`, for the selected-fields writer's float 64 (big-endian on any host). */
-  private bufDv = new DataView(this.bufAb);
+  private bufDv = new DataView(this.buf.buffer);
   private pos = 0;
   /** Records written into `buf`, and how many of them the runtime has released (copied out). */
   private written = 0;
   private ticket = { released: 0 };
-  /** Scratch of `write`: pcap fields; address offsets (-1: none) and their AddrCache slots. */
+  /** Scratch of `write`: pcap fields; address offsets (-1: none), their MAC strings and resolved names. */
   private readonly u32 = new Uint32Array(5);
   private readonly addrOff = new Int32Array(6);
   private readonly addrMac: Array<string | null> = [null, null, null, null, null, null];
@@ -533,8 +557,7 @@ export class FrameRecordBuilder {
 
   private newSlab(size: number): void {
     this.buf = new Uint8Array(size);
-    this.bufAb = this.buf.buffer;
-    this.bufDv = new DataView(this.bufAb);
+    this.bufDv = new DataView(this.buf.buffer);
     this.pos = 0;
     this.written = 0;
     this.ticket = { released: 0 };
@@ -580,7 +603,7 @@ export class FrameRecordBuilder {
 
     let p = start;
     // The pcap fields (unsigned 32-bit) through one wUint call site, as the addresses below
-    // through one slot and one wMac: `write` is far past V8's inlining budget, so each call site
+    // through one entry lookup and one wMac: `write` is far past V8's inlining budget, so each call site
     // is a real call (as costly as the write) unless it is hot enough to be inlined, as in a loop.
     const u = this.u32;
     u[0] = fr.tsSec; u[1] = fr.tsNsec; u[2] = fr.linktype; u[3] = fr.capLen; u[4] = fr.origLen;
@@ -611,8 +634,8 @@ export class FrameRecordBuilder {
     if (seq === null) b[p++] = 0xc0; else p = wUint(b, p, seq);
     if (frag === null) b[p++] = 0xc0; else b[p++] = frag; // 4 bits
 
-    // addresses, in key order ra, ta, da, sa, (sa_resolved), bssid, sta; strings read as soon as
-    // an address has its cache slot (a later address of the frame may take the same slot)
+    // addresses, in key order ra, ta, da, sa, (sa_resolved), bssid, sta; strings read from each
+    // address's cache entry as soon as it has it
     const ao = this.addrOff, mac = this.addrMac, res = this.addrRes, resP = this.addrResPacked;
     const resolveAll = this.resolved;
     ao[0] = fr.ra; ao[1] = fr.ta; ao[2] = fr.da; ao[3] = fr.sa; ao[4] = fr.bssid; ao[5] = fr.staa;
@@ -624,11 +647,11 @@ export class FrameRecordBuilder {
         if (k === 3) b[p++] = 0xc0;
         continue;
       }
-      const i = addrs.slot(a, o);
-      mac[k] = addrs.macOf(i);
+      const e = addrs.entry(a, o);
+      mac[k] = e.mac;
       p = wMac(b, p, a, o);
-      if (k === 3 || resolveAll) { res[k] = addrs.resolvedOf(i, a, o); resP[k] = addrs.resolvedPacked(i); }
-      if (k === 3) p = wRaw(b, p, resP[3]);
+      if (k === 3 || resolveAll) { res[k] = addrs.resolvedOf(e, a, o); resP[k] = e.resPacked!; }
+      if (k === 3) p = wName(b, p, resP[3]);
     }
     const saO = ao[3];
     const ra = mac[0], ta = mac[1], da = mac[2], sa = mac[3], bssid = mac[4], sta = mac[5];
@@ -670,10 +693,10 @@ export class FrameRecordBuilder {
     };
 
     if (this.resolved) {
-      rec.ra_resolved = res[0]; p = wRaw(b, p, resP[0]!);
-      rec.ta_resolved = res[1]; p = wRaw(b, p, resP[1]!);
-      rec.da_resolved = res[2]; p = wRaw(b, p, resP[2]!);
-      rec.bssid_resolved = res[4]; p = wRaw(b, p, resP[4]!);
+      rec.ra_resolved = res[0]; p = wName(b, p, resP[0]!);
+      rec.ta_resolved = res[1]; p = wName(b, p, resP[1]!);
+      rec.da_resolved = res[2]; p = wName(b, p, resP[2]!);
+      rec.bssid_resolved = res[4]; p = wName(b, p, resP[4]!);
     }
     if (this.ssidHex) {
       rec.ssid_hex = ssidE ? ssidE.hex : null;
@@ -704,13 +727,22 @@ export class FrameRecordBuilder {
     if (p > b.length) return undefined;
     const rs = rec as Record<symbol, unknown>;
     rs[PACKED_KEYS] = this.keys;
-    rs[PACKED_VALUES] = new Uint8Array(this.bufAb, start, p - start); // (= b.subarray(start, p), made faster: no species lookup)
+    rs[PACKED_SLAB] = b;
+    rs[PACKED_START] = start;
+    rs[PACKED_END] = p;
     rs[PACKED_RELEASE] = this.ticket;
     this.written++;
     // next record 8-byte aligned (cheaper copies of whole records later)
     this.pos = (p + 7) & ~7;
     return rec;
   }
+}
+
+/** The packed values of a record made here, as a view of its span of the slab (tests, measurements); undefined once released. */
+export function packedValues(record: object): Uint8Array | undefined {
+  const r = record as Record<symbol, unknown>;
+  const slab = r[PACKED_SLAB] as Uint8Array | undefined;
+  return slab === undefined ? undefined : slab.subarray(r[PACKED_START] as number, r[PACKED_END] as number);
 }
 
 /** msgpack of plain values concatenated by this module's writers (for tests of the writers). */

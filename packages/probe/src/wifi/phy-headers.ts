@@ -207,9 +207,11 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
   res.wlanOffset = length;
   if (version !== 0) return; // iterator init fails -> hand off to 802.11 without radio fields
 
-  // Locate the end of the present-bitmap chain.
+  // Locate the end of the present-bitmap chain. (The first present word read once: u32le is a
+  // call here, parseRadiotap being past V8's inlining budget.)
+  const present0 = u32le(b, off + 4);
   let p = 4;
-  if (u32le(b, off + 4) & 0x80000000) {
+  if (present0 & 0x80000000) {
     if (p + 4 > length) return;
     while (u32le(b, off + p) & 0x80000000) {
       p += 4;
@@ -219,7 +221,7 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
   const bitmapEnd = p + 4; // first argument byte (relative)
   const nBitmaps = (bitmapEnd - 4) / 4;
   for (let i = 0; i < nBitmaps; i++) {
-    const w = u32le(b, off + 4 + 4 * i);
+    const w = i === 0 ? present0 : u32le(b, off + 4 + 4 * i);
     if ((w & 0x60000000) === 0x60000000) {
       res.malformed = true; // both namespaces in one word: skip all fields
       postRadiotap(ri, false, 0);
@@ -231,7 +233,7 @@ export function parseRadiotap(b: Uint8Array, off: number, capLen: number, origLe
   let rflags = 0;
   let arg = bitmapEnd;
   let bm = 0;
-  let shifter = u32le(b, off + 4);
+  let shifter = present0;
   let idx = 0;
   let nsRtap = true; // current namespace is radiotap (false = none/unknown vendor)
   let isRtapNs = true;
