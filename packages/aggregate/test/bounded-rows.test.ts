@@ -107,6 +107,26 @@ describe('engine and store with maxRows', () => {
     expect(() => agg.addBatch([{ dev: 'a', v: 5, ts: 4 }], 3)).toThrow(/held in KV only/);
   });
 
+  test('several group columns: the row of the last record, once in KV only, is refused as well (no stale last key)', async () => {
+    const spec: AggregationSpec = { ...SPEC, groupBy: ['dev', 'kind'] };
+    const store = new TableStore(new MemKv(), storeOptions(1));
+    const { aggregator: agg, applied } = await store.load(spec);
+    // two rows over a bound of one: both go to KV after the commit, the last record's too
+    await applyBounded(agg, store, applied, [{ dev: 'b', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 2, ts: 2 }], 1);
+    expect(agg.hasRow('a.=1')).toBe(false);
+    expect(() => agg.addBatch([{ dev: 'a', kind: 1, v: 5, ts: 4 }], 2)).toThrow(/held in KV only/);
+  });
+
+  test('several group columns: the row of the last record comes back from KV with its state', async () => {
+    const spec: AggregationSpec = { ...SPEC, groupBy: ['dev', 'kind'] };
+    const store = new TableStore(new MemKv(), storeOptions(1));
+    const { aggregator: agg, applied } = await store.load(spec);
+    await applyBounded(agg, store, applied, [{ dev: 'b', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 2, ts: 2 }], 1);
+    expect(agg.hasRow('a.=1')).toBe(false);
+    await applyBounded(agg, store, applied, [{ dev: 'a', kind: 1, v: 5, ts: 4 }], 2);
+    expect(byKey(await allRows(agg, store))).toMatchObject({ 'a.=1': { n: 3, sum: 8 }, 'b.=1': { n: 1, sum: 1 } });
+  });
+
   test('a row idle longer than ttl is dropped when it comes back, as the ttl sweep drops resident rows', async () => {
     const spec: AggregationSpec = { ...SPEC, window: { type: 'none', ttl: 10_000 } };
     const store = new TableStore(new MemKv(), storeOptions(1));

@@ -544,6 +544,30 @@ describe('split and projection ops', () => {
     expect(compileRoutes([{ name: 'everything' }])({})).toEqual(['everything']);
   });
 
+  test('routes that all test one field against numbers (a split by type code) route as the general loop does', () => {
+    const byType = [
+      { name: 'probe_req', where: 'type_subtype = 4' },
+      { name: 'beacon', where: 'type_subtype = 8' },
+      { name: 'again', where: 'type_subtype = 4' },
+      { name: 'half', where: 'type_subtype = 2.5' },
+      { name: 'zero', where: 'type_subtype = 0' },
+    ];
+    const first = compileRoutes(byType, { otherwise: 'rest' });
+    // reference: the first of every matching route, through the 'all' mode's loop
+    const all = compileRoutes(byType, { mode: 'all' });
+    const values = [4, 8, 2.5, 0, -0, 1, 36, NaN, Infinity, '4', ' 4', '4.0', '0x4', '8', 'beacon', '', null, undefined, true, false, 4n, [4], { a: 4 }, new Date(4)];
+    for (const v of values) {
+      const m = all({ type_subtype: v });
+      expect([v, first({ type_subtype: v })]).toEqual([v, m.length ? [m[0]] : ['rest']]);
+    }
+    expect(first({})).toEqual(['rest']);
+    expect(first({ type_subtype: 4 })).toEqual(['probe_req']);
+    expect(first({ type_subtype: '8' })).toEqual(['beacon']);
+    // a route on another field, or another operator: the general loop only
+    const mixed = compileRoutes([{ name: 'a', where: 'type_subtype = 4' }, { name: 'b', where: 'subtype = 4' }]);
+    expect(mixed({ subtype: 4 })).toEqual(['b']);
+  });
+
   test('route errors', () => {
     expect(() => compileRoutes([{ name: 'a', where: 'x =' }])).toThrow(OpsSpecError);
     try {

@@ -136,6 +136,35 @@ describe('COUNT_DISTINCT accumulator', () => {
     expect(Math.abs((a.result() as number) - 101)).toBeLessThanOrEqual(3);
   });
 
+  test('through its small, table and sketch forms: the exact hashes, and the sketch of them all', () => {
+    const pairsOf = (xs: number[]) => new Set(Array.from({ length: xs.length / 2 }, (_, i) => `${xs[2 * i]}/${xs[2 * i + 1]}`));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 60 }), fc.constantFrom(1, 3, 7, 8, 9, 12, 10_000), (ids, limit) => {
+        const a = F.create({ exactLimit: limit }) as CountDistinctAcc;
+        const values = ids.map((i) => `ssid-${i}`);
+        for (const v of values) a.add(v, 0, 0);
+        const distinct = [...new Set(values)];
+        // the reference: hash64 of each distinct value, signed halves
+        const want = distinct.flatMap((v) => [hash64(v) | 0, hashLo() | 0]);
+        if (distinct.length <= limit) {
+          expect(a.truncated).toBe(false);
+          expect(a.result()).toBe(distinct.length);
+          expect(a.hashes()).toHaveLength(want.length);
+          expect(pairsOf(a.hashes())).toEqual(pairsOf(want));
+          const back = F.fromJSON(JSON.parse(JSON.stringify(a.toJSON())), { exactLimit: limit }) as CountDistinctAcc;
+          expect(back.result()).toBe(distinct.length);
+          expect(pairsOf(back.hashes())).toEqual(pairsOf(want));
+        } else {
+          const h = new HyperLogLog();
+          for (let i = 0; i < want.length; i += 2) h.addHash(want[i], want[i + 1]);
+          expect(a.truncated).toBe(true);
+          expect(a.hll!.registers).toEqual(h.registers);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('partitioned counting merges to the same sketch as one accumulator', () => {
     const n = 50000;
     const one = F.create({}) as CountDistinctAcc;

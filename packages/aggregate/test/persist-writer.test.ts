@@ -96,6 +96,32 @@ describe('MsgpackWriter', () => {
     b.number(2);
     expect([decodeValue(a.copy()), decodeValue(b.copy())]).toStrictEqual([{ n: 1 }, { n: 2 }]);
   });
+
+  test('messages taken as views (beginAfter/take) keep their bytes while later ones fill and replace the buffer', () => {
+    // a 64-byte buffer: messages of 3..600 bytes cross its end, and some need more than a fresh one
+    const w = new MsgpackWriter(64);
+    const shape = new RecordShape(['s', 'n']);
+    const taken: { view: Uint8Array; copy: Uint8Array; value: unknown }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const value = { s: 'x'.repeat((i * 37) % 600), n: i };
+      w.beginAfter();
+      if (i % 7 === 3) {
+        // written, then dropped: the next message starts where it started
+        w.record(shape);
+        w.str('dropped');
+        w.discard();
+      }
+      w.record(shape);
+      w.str(value.s);
+      w.number(value.n);
+      const view = w.take();
+      taken.push({ view, copy: Uint8Array.from(view), value });
+    }
+    for (const t of taken) {
+      expect(Buffer.from(t.view).equals(Buffer.from(t.copy))).toBe(true);
+      expect(decodeValue(t.view)).toStrictEqual(t.value);
+    }
+  });
 });
 
 // ---------------------------------------------------------------- writeGroupState

@@ -112,6 +112,19 @@ describe('tumbling windows', () => {
     expect(a.drainPersist().deletes).toEqual([]); // a.=w0 was never persisted
   });
 
+  test('several group columns: a key whose last window was evicted starts again as a key of the table', () => {
+    const a = new Aggregator(spec({ type: 'tumbling', size: 10_000 }, { groupBy: ['k', 'm'] }));
+    const rec = (t: number) => ({ k: 'a', m: 1, t, v: 1 });
+    a.add(rec(1000), 1);
+    a.closeUpTo(50_000); // closes and evicts a.=1 [0, 10 000): the key has no window left
+    expect(a.rows()).toEqual([]);
+    // the same group values as the record before: counted in a key the table holds
+    a.add(rec(60_000), 2);
+    a.add(rec(61_000), 3);
+    expect(a.rows().map((c) => [c.key, c.row.n])).toEqual([['a.=1.=w60000', 2]]);
+    expect(a.lookup(['a', 1]).map((c) => c.row.n)).toEqual([2]);
+  });
+
   test('idle close: after idleClose of wall-clock silence, stream time advances with the wall clock', () => {
     let now = 0;
     const a = new Aggregator(spec({ type: 'tumbling', size: 10_000, idleClose: '30s' }), { clock: () => now });

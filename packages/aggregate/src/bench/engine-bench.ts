@@ -22,10 +22,17 @@
  *
  *   pcapflow decode CAPTURE --format msgpack > /tmp/frames.msgpack   (CAPTURE e.g. from make-bench-pcap.mjs)
  *   node dist/bench/engine-bench.js --frames /tmp/frames.msgpack --records 500000 --runs 3
+ *
+ * With --stage daily_stats|device_stats FILE, one of them as its actor runs it, commit and changelog
+ * included, in CPU µs per record (see mainStage):
+ *
+ *   node --max-semi-space-size=64 dist/bench/engine-bench.js --stage device_stats /tmp/frames.msgpack --runs 5 [--group 2]
  */
 import { createReadStream } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Packr, Unpackr, UnpackrStream } from 'msgpackr';
 import { Aggregator, type AggregationSpec } from '../engine';
+import { hash32 } from '../engine/hash';
 import { MemKv } from './mem-kv';
 import { changeRecord } from '../query/query';
 import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
@@ -43,6 +50,8 @@ const DEVICE_COUNTS = (() => {
 })();
 const RUNS = arg('runs', 3);
 const BATCH = 1000;
+/** --stage: messages applied under one commit (the example's run groups about two) */
+const GROUP = arg('group', 2);
 
 // deterministic PRNG (mulberry32)
 let seed = 42;
@@ -130,19 +139,21 @@ function run(devices: number, spec: AggregationSpec, drainEvery: number): { rate
 }
 
 /** The two aggregate instances of examples/wifi-probes.yaml, through the plugin's own config → spec mapping. */
-const WIFI_DAILY = toAggregationSpec({
+const WIFI_DAILY_CONFIG = {
   op: 'aggregate', table: 'daily_subtype_stats', emit: 'changes', late: 'dead_letter', timestamp: 'ts',
   group_by: ["TIMESTAMPTOSTRING(ts, 'yyyy-MM-dd') AS day", 'type_subtype AS subtype', 'subtype_name'],
   aggregates: { frames: 'COUNT(*)', earliest: 'EARLIEST(ts)', latest: 'LATEST(ts)' },
-} as AggregateOpConfig);
-const WIFI_DEVICES = toAggregationSpec({
+} as AggregateOpConfig;
+const WIFI_DAILY = toAggregationSpec(WIFI_DAILY_CONFIG);
+const WIFI_DEVICES_CONFIG = {
   op: 'aggregate', table: 'device_probe_stats', emit: 'changes', late: 'dead_letter', timestamp: 'ts',
   group_by: ['COALESCE(wps_device_name, sa_resolved) AS device'],
   aggregates: {
     probes: 'COUNT(*)', earliest: 'EARLIEST(ts)', latest: 'LATEST(ts)', min_signal: 'MIN(signal_dbm)', max_signal: 'MAX(signal_dbm)',
     avg_signal: 'AVG(signal_dbm)', ssids: 'COLLECT_SET(ssid, max=1000)', n_ssids: 'COUNT_DISTINCT(ssid)', n_destinations: 'COUNT_DISTINCT(da)',
   },
-} as AggregateOpConfig);
+} as AggregateOpConfig;
+const WIFI_DEVICES = toAggregationSpec(WIFI_DEVICES_CONFIG);
 
 /** CPU time of the process (user + system, every thread: GC included) in ns: the machine is shared, wall time is not the cost. */
 function cpuNs(): bigint {
@@ -242,7 +253,106 @@ async function mainWifi(file: string): Promise<void> {
   }
 }
 
+/**
+ * --stage device_stats|daily_stats FILE: one aggregate instance of examples/wifi-probes.yaml as its actor
+ * runs it: each 1000-record message encoded up front as msgpackr records, then per message (decoded
+ * untimed) the timed part: coldKeys → readRows → warm, addBatch, drain, a commit to an in-memory KV
+ * with the example's max_rows, coolDown, and the changelog records encoded. FILE is a msgpack stream of frame
+ * records as `pcapflow decode --format msgpack` writes (the first --records N are read; device_stats
+ * takes their probe requests). Prints process CPU µs per record (GC included) per run, and the GC
+ * pause time per record.
+ */
+async function mainStage(stage: string, file: string): Promise<void> {
+  const cfgs: Record<string, AggregateOpConfig> = {
+    daily_stats: WIFI_DAILY_CONFIG, device_stats: WIFI_DEVICES_CONFIG,
+  };
+  const cfg = cfgs[stage];
+  if (!cfg) throw new Error(`--stage: daily_stats or device_stats, got ${stage}`);
+  const spec = toAggregationSpec(cfg);
+  // as the runtime's codec sends and receives a message (records with one shape per message)
+  const packr = new Packr({ useRecords: true });
+  const unpackr = new Unpackr({ useRecords: true });
+  const encodeBatch = (recs: Record<string, unknown>[]) => packr.pack(recs);
+  const maxRows = stage === 'device_stats' ? 10_000 : undefined;
+  const records: Record<string, unknown>[] = [];
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(new UnpackrStream({ useRecords: false }));
+  let n = 0;
+  for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
+    // device_stats reads the split's probe_req route (type_subtype = 4)
+    if (stage === 'daily_stats' || r.type_subtype === 4) records.push(r);
+    if (++n >= N) break;
+  }
+  stream.destroy();
+  // messages as the example's subjects batch them: device_stats reads the split's probe_req output
+  // (16 subjects by sa), daily_stats the probe's (by subtype name and sa), each batched to 1000 records
+  const subject = stage === 'device_stats' ? (r: Record<string, unknown>) => `p${hash32(String(r.sa)) % 16}` : (r: Record<string, unknown>) => `${String(r.subtype_name)}.p${hash32(String(r.sa)) % 16}`;
+  const pending = new Map<string, Record<string, unknown>[]>();
+  const messages: Uint8Array[] = [];
+  for (const r of records) {
+    const p = subject(r);
+    let b = pending.get(p);
+    if (b === undefined) pending.set(p, (b = []));
+    b.push(r);
+    if (b.length === BATCH) messages.push(encodeBatch(b.splice(0)));
+  }
+  for (const b of pending.values()) if (b.length) messages.push(encodeBatch(b));
+  records.length = 0;
+  let gcMs = 0;
+  const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; });
+  obs.observe({ entryTypes: ['gc'] });
+  for (let run = 0; run < RUNS; run++) {
+    const store = new TableStore(new MemKv('bench'), { table: cfg.table, partitions: 1, dedupeWindowMs: 600_000, dedupeMax: 100_000, replayEpochs: 0, ...(maxRows ? { maxRows } : {}) });
+    const agg = new Aggregator(spec, maxRows ? { maxRows } : {});
+    const applied = new AppliedSeqs(600_000, 100_000);
+    let recs = 0, changes = 0, warmed = 0, addNs = 0n, commitNs = 0n, ns = 0n;
+    const gc0 = gcMs;
+    await new Promise((r) => setImmediate(r));
+    for (let m = 0; m < messages.length; m++) {
+      // decoded as the runtime decodes a message whose fields are not projected (not timed)
+      const batch = unpackr.unpack(messages[m]) as Record<string, unknown>[];
+      const t0 = cpuNs();
+      if (agg.coldRows > 0) {
+        const keys = agg.coldKeys(batch);
+        if (keys.size) {
+          agg.warm(keys, await store.readRows(keys.keys(), true));
+          warmed += keys.size;
+        }
+      }
+      const ta = cpuNs();
+      agg.addBatch(batch, m + 1);
+      applied.add('IN', m + 1, 0);
+      recs += batch.length;
+      addNs += cpuNs() - ta;
+      // the actor applies the messages waiting in its mailbox under one commit
+      if ((m + 1) % GROUP !== 0 && m + 1 < messages.length) {
+        ns += cpuNs() - t0;
+        continue;
+      }
+      const ch = agg.drainChanges();
+      const closed = agg.closeUpTo();
+      const all = closed.length ? ch.concat(closed) : ch;
+      const tc = cpuNs();
+      await store.commit(agg, applied);
+      commitNs += cpuNs() - tc;
+      const cooled = agg.coolDown();
+      if (cooled.length) store.forget(cooled);
+      const out = all.map((c) => changeRecord(cfg.table, agg.groupNames, c, true));
+      for (let i = 0; i < out.length; i += BATCH) encodeBatch(out.slice(i, i + BATCH));
+      changes += all.length;
+      ns += cpuNs() - t0;
+    }
+    await new Promise((r) => setImmediate(r));
+    console.log(`${stage} run ${run + 1}: ${(Number(ns) / 1e3 / recs).toFixed(3)} µs CPU per record, of which addBatch ${(Number(addNs) / 1e3 / recs).toFixed(3)}, commit ${(Number(commitNs) / 1e3 / recs).toFixed(3)} (${recs} records, ${changes} changes, ${store.rowPuts} row puts, ${warmed} warmed; GC pauses ${((gcMs - gc0) / recs * 1e3).toFixed(3)} µs per record)`);
+  }
+  obs.disconnect();
+}
+
 function main(): void {
+  const st = process.argv.indexOf('--stage');
+  if (st >= 0) {
+    void mainStage(process.argv[st + 1], process.argv[st + 2]);
+    return;
+  }
   const i = process.argv.indexOf('--frames');
   if (i >= 0) {
     void mainWifi(process.argv[i + 1]);

@@ -176,12 +176,22 @@ export class CollectSetAcc implements Accumulator {
         const x = items[i];
         if (x === k || (typeof x === 'object' && canonicalKey(x) === k)) return;
       }
-      if (items.length >= this.max) {
+      const n = items.length;
+      if (n >= this.max) {
         this.truncated = true;
         return;
       }
+      if (n < SMALL) {
+        // grown one item at a time while small (push would reserve room for 16 more): rows in
+        // memory are what the young-generation collector copies
+        const next = new Array<unknown>(n + 1);
+        for (let i = 0; i < n; i++) next[i] = items[i];
+        next[n] = v;
+        this.items = next;
+        return;
+      }
       items.push(v);
-      if (items.length > SMALL) this.seen = new Set(items.map(setKey));
+      this.seen = new Set(items.map(setKey));
       return;
     }
     if (items.length < this.max) {
@@ -227,16 +237,30 @@ export class CollectListAcc implements Accumulator {
 
 // ---------------------------------------------------------------- COUNT_DISTINCT
 /**
- * Distinct values are kept as their 64-bit hashes (`hash64` of `canonicalKey(v)`) in a small
- * open-addressing table (two 32-bit words per value, no strings retained): exact up to
- * `exactLimit` distinct values except for 64-bit hash collisions (probability ≈ n²/2⁶⁵,
- * about 3·10⁻¹² at 10 000 values). Beyond the limit the same hashes feed a HyperLogLog sketch
- * (p = 14, standard error ≈ 0.81 %). `truncated` reports that the count is approximate.
+ * Up to this many distinct hashes are kept as a plain array of (hi, lo) pairs scanned linearly:
+ * most rows count a handful of values (a device's destinations, its SSIDs), and such an array takes
+ * tens of bytes where the open-addressing table takes a few hundred (rows in memory are what the
+ * young-generation collector copies).
+ */
+const SMALL_DISTINCT = 8;
+
+/**
+ * Distinct values are kept as their 64-bit hashes (`hash64` of `canonicalKey(v)`): up to
+ * SMALL_DISTINCT in first-seen order (the first in two fields, the others in a small array), then
+ * in an open-addressing table (two 32-bit words per value, no strings retained): exact up to
+ * `exactLimit` distinct values except for 64-bit hash collisions (probability ≈ n²/2⁶⁵, about 3·10⁻¹² at 10 000 values). Beyond the
+ * limit the same hashes feed a HyperLogLog sketch (p = 14, standard error ≈ 0.81 %). `truncated`
+ * reports that the count is approximate.
  */
 export class CountDistinctAcc implements Accumulator {
-  /** exact mode: pairs (hi, lo) of hashes; (0, 0) marks an empty slot */
+  /** exact mode, at most SMALL_DISTINCT values (no table): the first hash, when size ≥ 1 (most rows count one value) */
+  h0 = 0;
+  l0 = 0;
+  /** exact mode, at most SMALL_DISTINCT values: the further hashes as (hi, lo) pairs, exactly as long as it holds */
+  small: number[] | null = null;
+  /** exact mode, more values: pairs (hi, lo) of hashes; (0, 0) marks an empty slot */
   table: Int32Array | null = null;
-  /** number of distinct hashes in `table` */
+  /** number of distinct hashes (h0/l0 and `small`, or `table`) */
   size = 0;
   /** approximate mode */
   hll: HyperLogLog | null = null;
@@ -263,7 +287,31 @@ export class CountDistinctAcc implements Accumulator {
     lo |= 0;
     if (hi === 0 && lo === 0) lo = 1;
     let t = this.table;
-    if (t === null) t = this.table = new Int32Array(16);
+    if (t === null) {
+      if (this.size === 0) {
+        this.h0 = hi;
+        this.l0 = lo;
+        this.size = 1;
+        if (this.size > this.limit) this.toSketch();
+        return;
+      }
+      if (this.h0 === hi && this.l0 === lo) return;
+      const s = this.small;
+      const n = s === null ? 0 : s.length;
+      for (let i = 0; i < n; i += 2) if (s![i] === hi && s![i + 1] === lo) return;
+      if (n < 2 * (SMALL_DISTINCT - 1)) {
+        // grown one pair at a time: push would reserve room for 16 more elements
+        const next = new Array<number>(n + 2);
+        for (let i = 0; i < n; i++) next[i] = s![i];
+        next[n] = hi;
+        next[n + 1] = lo;
+        this.small = next;
+        this.size++;
+        if (this.size > this.limit) this.toSketch();
+        return;
+      }
+      t = this.toTable();
+    }
     const mask = (t.length >> 1) - 1;
     let i = lo & mask;
     for (;;) {
@@ -278,6 +326,15 @@ export class CountDistinctAcc implements Accumulator {
     if (this.size > this.limit) this.toSketch();
     else if (this.size * 2 > mask + 1) this.grow();
   }
+  /** The small array's hashes into a table (past SMALL_DISTINCT values). */
+  private toTable(): Int32Array {
+    const x = this.hashes();
+    this.small = null;
+    this.size = 0;
+    this.table = new Int32Array(4 * SMALL_DISTINCT);
+    for (let i = 0; i < x.length; i += 2) this.addHash(x[i], x[i + 1]);
+    return this.table;
+  }
   private grow(): void {
     const old = this.table!;
     this.table = new Int32Array(old.length * 2);
@@ -286,9 +343,10 @@ export class CountDistinctAcc implements Accumulator {
   }
   private toSketch(): void {
     const h = new HyperLogLog();
-    const t = this.table;
-    if (t !== null) for (let i = 0; i < t.length; i += 2) if (t[i] !== 0 || t[i + 1] !== 0) h.addHash(t[i], t[i + 1]);
+    const x = this.hashes();
+    for (let i = 0; i < x.length; i += 2) h.addHash(x[i], x[i + 1]);
     this.table = null;
+    this.small = null;
     this.size = 0;
     this.hll = h;
   }
@@ -296,13 +354,18 @@ export class CountDistinctAcc implements Accumulator {
   hashes(): number[] {
     const out: number[] = [];
     const t = this.table;
+    if (t === null && this.hll === null && this.size > 0) {
+      out.push(this.h0, this.l0);
+      const s = this.small;
+      if (s !== null) for (let i = 0; i < s.length; i++) out.push(s[i]);
+    }
     if (t !== null) for (let i = 0; i < t.length; i += 2) if (t[i] !== 0 || t[i + 1] !== 0) out.push(t[i], t[i + 1]);
     return out;
   }
   merge(o: CountDistinctAcc): void {
     if (o.hll === null) {
-      const t = o.table;
-      if (t !== null) for (let i = 0; i < t.length; i += 2) if (t[i] !== 0 || t[i + 1] !== 0) this.addHash(t[i], t[i + 1]);
+      const x = o.hashes();
+      for (let i = 0; i < x.length; i += 2) this.addHash(x[i], x[i + 1]);
       return;
     }
     if (this.hll === null) this.toSketch();

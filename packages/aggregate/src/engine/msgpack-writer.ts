@@ -15,12 +15,14 @@
 export class MsgpackWriter {
   buf: Buffer;
   pos = 0;
+  /** where the current message starts (0 unless beginAfter) */
+  private start = 0;
   private view: DataView;
   /** this message's number (record shapes remember the message their id was assigned in) */
   private message = 0;
   private nextId = 0x40;
 
-  constructor(initialBytes = 64 * 1024) {
+  constructor(private readonly initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
@@ -28,29 +30,61 @@ export class MsgpackWriter {
   /** Start a new message (the bytes written so far are discarded; record ids start over). */
   reset(): void {
     this.pos = 0;
+    this.start = 0;
+    this.message = ++messageCounter;
+    this.nextId = 0x40;
+  }
+
+  /**
+   * Start a new message after the bytes written so far, which are never written again: each
+   * message is then taken as a view (`take`), without a copy of its own. A full buffer is not
+   * grown but replaced (the message so far moves to a new one of initialBytes or more), so the
+   * views stay valid, and a kept view holds on to one buffer of about initialBytes, as a
+   * pooled Buffer.allocUnsafe holds its pool slab. Use either reset() or this on one writer.
+   */
+  beginAfter(): void {
+    this.start = this.pos;
+    this.message = ++messageCounter;
+    this.nextId = 0x40;
+  }
+
+  /** The message begun by beginAfter, as a view of the writer's buffer (see beginAfter). */
+  take(): Uint8Array {
+    return this.buf.subarray(this.start, this.pos);
+  }
+
+  /** Drop what was written since beginAfter (nothing was taken) and begin the message again. */
+  discard(): void {
+    this.pos = this.start;
+    // the shapes defined in the dropped bytes must be defined again
     this.message = ++messageCounter;
     this.nextId = 0x40;
   }
 
   /** A standalone copy of the message: it may be kept (e.g. by an in-process KV) while the writer goes on. */
   copy(): Uint8Array {
-    const n = this.pos;
+    const s = this.start;
+    const n = this.pos - s;
     const out = Buffer.allocUnsafe(n);
     const b = this.buf;
     // rows are a few hundred bytes: a loop beats Buffer.copy's argument checks and native call
-    if (n <= 1024) for (let i = 0; i < n; i++) out[i] = b[i];
-    else out.set(b.subarray(0, n));
+    if (n <= 1024) for (let i = 0; i < n; i++) out[i] = b[s + i];
+    else out.set(b.subarray(s, s + n));
     return out;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
+    // only the current message moves: bytes before `start` belong to messages already taken
+    const used = this.pos - this.start;
+    let size = this.start > 0 ? this.initialBytes : this.buf.length * 2;
+    while (size < used + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
+    this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    this.pos = used;
+    this.start = 0;
   }
 
   nil(): void {
@@ -88,6 +122,23 @@ export class MsgpackWriter {
 
   str(s: string): void {
     const n = s.length;
+    if (n < 0x20) {
+      // short text (keys, names, SSIDs) in one pass, copied while checked; non-ASCII text starts over below
+      this.ensure(n + 1);
+      const b = this.buf;
+      const p0 = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p0 + i] = c;
+      }
+      if (i === n) {
+        b[p0 - 1] = 0xa0 | n;
+        this.pos = p0 + n;
+        return;
+      }
+    }
     let ascii = true;
     for (let i = 0; i < n; i++) {
       if (s.charCodeAt(i) >= 0x80) {

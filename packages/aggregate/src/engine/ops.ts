@@ -1,5 +1,7 @@
 import { compileExpression, compilePredicate, type Rec } from '../expr/compile';
+import { pathToString, type Node } from '../expr/ast';
 import { ExpressionError } from '../expr/errors';
+import { parse } from '../expr/parser';
 
 /** A named route of a split: records for which `where` is true go to output `name`. */
 export interface RouteSpec {
@@ -50,9 +52,20 @@ export function compileRoutes(routes: readonly RouteSpec[], options: RouteOption
   const other = options.otherwise ? (Object.freeze([options.otherwise]) as readonly string[]) : NONE;
   const n = tests.length;
   if ((options.mode ?? 'first') === 'first') {
-    return (record) => {
+    const first = (record: Rec): readonly string[] => {
       for (let i = 0; i < n; i++) if (tests[i](record)) return single[i];
       return other;
+    };
+    const dispatch = numberDispatch(routes);
+    if (dispatch === undefined) return first;
+    // every route is `field = number`: a number goes straight to the first route of its value (as
+    // the loop would find it); any other value takes the loop
+    const { read, routeOf } = dispatch;
+    return (record) => {
+      const x = read(record);
+      if (typeof x !== 'number') return first(record);
+      const i = routeOf.get(x);
+      return i === undefined ? other : single[i];
     };
   }
   return (record) => {
@@ -60,6 +73,35 @@ export function compileRoutes(routes: readonly RouteSpec[], options: RouteOption
     for (let i = 0; i < n; i++) if (tests[i](record)) (out ??= []).push(routes[i].name);
     return out ?? other;
   };
+}
+
+/**
+ * When every route's where is `<field> = <number literal>` on one field (a split by type code),
+ * the field's reader and the first route index per number; otherwise undefined. For a number x,
+ * `field = k` is exactly x === k (NaN matches nothing; -0 and 0 match, as Map keys), so the map
+ * gives the route the loop would.
+ */
+function numberDispatch(routes: readonly RouteSpec[]): { read: (r: Rec) => unknown; routeOf: Map<number, number> } | undefined {
+  if (routes.length < 2) return undefined;
+  let field: string | undefined;
+  const routeOf = new Map<number, number>();
+  for (let i = 0; i < routes.length; i++) {
+    const w = routes[i].where;
+    if (w === undefined) return undefined;
+    let ast: Node;
+    try {
+      ast = parse(w);
+    } catch {
+      return undefined;
+    }
+    if (ast.type !== 'binary' || ast.op !== '=' || ast.left.type !== 'field' || ast.right.type !== 'lit' || typeof ast.right.value !== 'number') return undefined;
+    const f = pathToString(ast.left.path);
+    if (field !== undefined && f !== field) return undefined;
+    field = f;
+    if (!routeOf.has(ast.right.value)) routeOf.set(ast.right.value, i);
+  }
+  // the field read exactly as the routes' own expressions read it
+  return { read: compileExpression(field!).evaluate, routeOf };
 }
 
 export interface ProjectionSpec {

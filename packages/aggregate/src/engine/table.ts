@@ -6,6 +6,7 @@ import {
   type Accumulator, type AggregateFactory, type AggregateOptions,
 } from './aggregates';
 import { RecordShape, type MsgpackWriter } from './msgpack-writer';
+import { hash64, hashLo } from './hash';
 import { KeyFingerprints } from './key-set';
 import { decodeKey, encodeGroupKey, internalKey, internalKey1, internalKeyN, KeyTrie, windowKeySuffix } from './keys';
 import { latestWindowStart, normalizeWindow, TimeHeap, type NormalizedWindow, type WindowSpec } from './windows';
@@ -133,9 +134,19 @@ class KeyState {
   }
 }
 
-class Group {
+/**
+ * Times that only windowed groups and debounced emits use. Apart from the group, so that a row of
+ * running totals carries none of them: each number field of an object holds a heap box of its own,
+ * and the rows in memory are what the young-generation collector copies.
+ */
+class GroupTimes {
   start = NaN;
   end = NaN;
+  closeAt = Infinity;
+  lastEmitWall = -Infinity;
+}
+
+class Group {
   lastTs = -Infinity;
   closed = false;
   dead = false;
@@ -143,14 +154,41 @@ class Group {
   persistDirty = false;
   /** updated since the last coolDown pass looked at it (the CLOCK bit) */
   recent = true;
-  lastEmitWall = -Infinity;
-  /** close time the heap entry was pushed for */
-  closeAt = Infinity;
   /** key under which the row was last emitted / persisted (to delete it if the key moves) */
   emittedKey: string | undefined;
   persistedKey: string | undefined;
   private _key: string | undefined = undefined;
+  /** window bounds, close time, last debounced emit: made when one is set (see GroupTimes) */
+  private times: GroupTimes | undefined = undefined;
   constructor(readonly ks: KeyState, public accs: Accumulator[]) {}
+  /** Window start (NaN without window). */
+  get start(): number {
+    return this.times === undefined ? NaN : this.times.start;
+  }
+  set start(v: number) {
+    (this.times ??= new GroupTimes()).start = v;
+  }
+  /** Window end (NaN without window). */
+  get end(): number {
+    return this.times === undefined ? NaN : this.times.end;
+  }
+  set end(v: number) {
+    (this.times ??= new GroupTimes()).end = v;
+  }
+  /** close time the heap entry was pushed for */
+  get closeAt(): number {
+    return this.times === undefined ? Infinity : this.times.closeAt;
+  }
+  set closeAt(v: number) {
+    (this.times ??= new GroupTimes()).closeAt = v;
+  }
+  /** wall clock of the last emit (kept with debounceMs only) */
+  get lastEmitWall(): number {
+    return this.times === undefined ? -Infinity : this.times.lastEmitWall;
+  }
+  set lastEmitWall(v: number) {
+    (this.times ??= new GroupTimes()).lastEmitWall = v;
+  }
   /** External key: group key plus window start (computed lazily, reset when a session's start moves). */
   get key(): string {
     return (this._key ??= this.start === this.start ? this.ks.prefix + windowKeySuffix(this.start) : this.ks.prefix);
@@ -230,6 +268,8 @@ export class Aggregator {
   private readonly trie: KeyTrie<KeyState> | undefined;
   /** With several group columns: the current record's group values (reused; copied for a new key). */
   private readonly gv: unknown[];
+  /** With several group columns: the key of the last record (until it is removed). */
+  private lastKey: KeyState | undefined;
   private closeHeap = new TimeHeap<Group>();
   private evictHeap = new TimeHeap<Group>();
   private emitQueue: Group[] = [];
@@ -243,6 +283,8 @@ export class Aggregator {
   private readonly argIdx: Int32Array;
   /** per column: accumulator kind */
   private readonly kinds: Uint8Array;
+  /** hash64 of recent COUNT_DISTINCT string values (they repeat: SSIDs, destinations) */
+  private readonly distinctHashes = new HashMemo();
   private groupCount = 0;
   /** maxRows: the bound, the keys of rows in KV only, and every resident group in CLOCK order */
   private readonly maxRows: number;
@@ -418,7 +460,10 @@ export class Aggregator {
     } else {
       const gv = this.gv;
       for (let i = 0; i < gf.length; i++) gv[i] = gf[i](record);
-      ks = this.trie!.get(gv);
+      // records of one message mostly share their group (a subject per subtype): the last key first
+      const last = this.lastKey;
+      if (last !== undefined && sameValues(gv, last.values)) ks = last;
+      else ks = this.trie!.get(gv);
       if (ks === undefined) {
         values = gv.slice();
         ikey = internalKeyN(values);
@@ -429,6 +474,7 @@ export class Aggregator {
         }
         this.trie!.set(values, ks);
       }
+      this.lastKey = ks;
     }
     // arguments, evaluated once per record
     const af = this.argFns;
@@ -444,7 +490,7 @@ export class Aggregator {
           const nks = new KeyState(ikey, values === undefined ? [v0] : values);
           this.keys.set(ikey, nks);
           g = this.newGroup(nks);
-          nks.windows.push(g);
+          nks.windows = [g];
           nks.only = g;
           this.flat.set(ikey, g);
         }
@@ -465,7 +511,7 @@ export class Aggregator {
         if (g === undefined) {
           if (this.cold !== undefined && this.cold.size > 0) this.assertNotCold(ks.ikey);
           g = this.newGroup(ks);
-          ks.windows.push(g);
+          addOnly(ks, g);
           ks.only = g;
         }
         this.apply(g, ts, seq);
@@ -523,6 +569,7 @@ export class Aggregator {
   }
 
   private removeKey(ks: KeyState): void {
+    if (this.lastKey === ks) this.lastKey = undefined;
     if (this.keys.get(ks.ikey) === ks) this.keys.delete(ks.ikey);
     this.trie?.delete(ks.values, ks);
   }
@@ -694,7 +741,11 @@ export class Aggregator {
           (a as CollectSetAcc).add(v);
           break;
         case K_DISTINCT:
-          (a as CountDistinctAcc).add(v);
+          if (typeof v === 'string') {
+            const memo = this.distinctHashes;
+            const at = memo.slot(v);
+            (a as CountDistinctAcc).addHash(memo.hashes[at], memo.hashes[at + 1]);
+          } else (a as CountDistinctAcc).add(v);
           break;
         case K_PICK:
           (a as PickAcc).add(v, ts, seq);
@@ -838,7 +889,7 @@ export class Aggregator {
         continue;
       }
       g.emitDirty = false;
-      g.lastEmitWall = now;
+      if (deb > 0) g.lastEmitWall = now;
       if (g.emittedKey !== undefined && g.emittedKey !== g.key) out.push({ key: g.emittedKey, groupValues: {}, row: {}, final: true, deleted: true });
       g.emittedKey = g.key;
       out.push(this.rowOf(g, g.closed));
@@ -1019,6 +1070,12 @@ export class Aggregator {
           if (!w.record(RS_X)) return false;
           w.arrayHeader(2 * d.size);
           const t = d.table;
+          if (t === null && d.size > 0) {
+            w.number(d.h0);
+            w.number(d.l0);
+            const small = d.small;
+            if (small !== null) for (let k = 0; k < small.length; k++) w.number(small[k]);
+          }
           if (t !== null) {
             for (let k = 0; k < t.length; k += 2) {
               const hi = t[k], lo = t[k + 1];
@@ -1169,7 +1226,7 @@ export class Aggregator {
       g = ks.windows[0];
       if (!g) {
         g = this.newGroup(ks);
-        ks.windows.push(g);
+        addOnly(ks, g);
         ks.only = g;
         this.flat?.set(ikey, g);
       }
@@ -1216,6 +1273,49 @@ export class Aggregator {
       this.streamTime = savedStream;
     }
   }
+}
+
+/**
+ * hash64 of strings seen recently: COUNT_DISTINCT values repeat (a few dozen SSIDs and destination
+ * addresses in a capture) and a Map lookup of a string whose engine hash is cached (the decoder's
+ * string cache hands out the same string objects) costs less than hashing its characters again.
+ * Bounded: it starts over past MEMO_MAX values.
+ */
+const MEMO_MAX = 4096;
+class HashMemo {
+  private readonly index = new Map<string, number>();
+  /** (hi, lo) pairs */
+  readonly hashes = new Int32Array(2 * MEMO_MAX);
+  /** Where the hash of s is in `hashes`. */
+  slot(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      if (this.index.size >= MEMO_MAX) this.index.clear();
+      i = 2 * this.index.size;
+      this.index.set(s, i);
+      this.hashes[i] = hash64(s);
+      this.hashes[i + 1] = hashLo();
+    }
+    return i;
+  }
+}
+
+/**
+ * Strictly equal values give the same key (the trie's and internalKeyN's equality is coarser:
+ * NaN, ±Infinity and null; 0 and -0), so a match may reuse that key's state.
+ */
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The first group of a key without window. A one-element array, not a push onto the empty one:
+ * push reserves room for 16 more groups, which every row in memory would carry.
+ */
+function addOnly(ks: KeyState, g: Group): void {
+  if (ks.windows.length === 0) ks.windows = [g];
+  else ks.windows.push(g);
 }
 
 function finite(n: number): number {

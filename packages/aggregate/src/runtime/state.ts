@@ -166,7 +166,8 @@ export class TableStore {
    * for its row puts before putting `_ckpt`, and learns it.
    */
   private lastRevision: number | undefined;
-  private readonly writer = new MsgpackWriter();
+  /** row values are views of its buffers, each about the size of a Buffer.allocUnsafe pool slab */
+  private readonly writer = new MsgpackWriter(8192);
 
   constructor(private readonly kv: KvStore, private readonly o: StoreOptions) {}
 
@@ -387,10 +388,14 @@ export class TableStore {
    */
   private encodeRow(agg: Aggregator, row: PersistRow, e: number): Uint8Array {
     const w = this.writer;
-    w.reset();
-    if (!w.record(RS_ROW) || !agg.writeGroupState(row, w)) return encodeValue({ v: agg.groupState(row), e } satisfies RowValue);
+    w.beginAfter();
+    if (!w.record(RS_ROW) || !agg.writeGroupState(row, w)) {
+      w.discard();
+      return encodeValue({ v: agg.groupState(row), e } satisfies RowValue);
+    }
     w.number(e);
-    return w.copy();
+    // a view, not a copy: the writer never writes these bytes again (see beginAfter)
+    return w.take();
   }
 }
 
