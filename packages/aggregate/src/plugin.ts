@@ -116,7 +116,7 @@ const aggregateOp = z.strictObject({
     bucket: z.string().regex(/^[A-Za-z0-9_-]+$/).optional().describe('KV bucket (default pcapflow_table_<table>, plus _p<i> per partition when partitioned)'),
     dedupe_window: duration.default('10m').describe('how long (in run time) applied input sequences are remembered to recognise redeliveries; must exceed ack_wait × retries'),
     dedupe_max: z.number().int().positive().default(200_000).describe('most remembered applied-sequence ranges per stream (consecutive sequences share one range; only gaps add ranges)'),
-    replay_epochs: z.number().int().nonnegative().default(1024).describe('on start, re-emit rows committed in the last N commits (their changes may not have been published before a crash)'),
+    replay_epochs: z.number().int().nonnegative().default(1024).describe('on start, re-emit rows committed in the last N epochs, about the last N commits (their changes may not have been published before a crash); each start skips 16 epochs (fences)'),
     persist: z.boolean().default(true).describe('false = in-memory only (state is lost on restart)'),
     max_rows: z.number().int().positive().optional().describe(`running totals (window none): most rows held in memory per partition (default ${DEFAULT_MAX_ROWS}); the least recently updated beyond it live in KV only and are read back when their key returns, so memory stays flat however many keys come`),
   }).prefault({}).describe('state persistence and exactly-once settings'),

@@ -107,22 +107,22 @@ describe('engine and store with maxRows', () => {
     expect(() => agg.addBatch([{ dev: 'a', v: 5, ts: 4 }], 3)).toThrow(/held in KV only/);
   });
 
-  test('several group columns: the row of the last record, once in KV only, is refused as well (no stale last key)', async () => {
-    const spec: AggregationSpec = { ...SPEC, groupBy: ['dev', 'kind'] };
+  /** Two group columns, two rows over a bound of one: both go to KV after the commit, the last record's row too. */
+  async function lastRecordRowInKvOnly() {
     const store = new TableStore(new MemKv(), storeOptions(1));
-    const { aggregator: agg, applied } = await store.load(spec);
-    // two rows over a bound of one: both go to KV after the commit, the last record's too
+    const { aggregator: agg, applied } = await store.load({ ...SPEC, groupBy: ['dev', 'kind'] });
     await applyBounded(agg, store, applied, [{ dev: 'b', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 2, ts: 2 }], 1);
     expect(agg.hasRow('a.=1')).toBe(false);
+    return { agg, store, applied };
+  }
+
+  test('several group columns: the row of the last record, once in KV only, is refused as well (no stale last key)', async () => {
+    const { agg } = await lastRecordRowInKvOnly();
     expect(() => agg.addBatch([{ dev: 'a', kind: 1, v: 5, ts: 4 }], 2)).toThrow(/held in KV only/);
   });
 
   test('several group columns: the row of the last record comes back from KV with its state', async () => {
-    const spec: AggregationSpec = { ...SPEC, groupBy: ['dev', 'kind'] };
-    const store = new TableStore(new MemKv(), storeOptions(1));
-    const { aggregator: agg, applied } = await store.load(spec);
-    await applyBounded(agg, store, applied, [{ dev: 'b', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 1, ts: 1 }, { dev: 'a', kind: 1, v: 2, ts: 2 }], 1);
-    expect(agg.hasRow('a.=1')).toBe(false);
+    const { agg, store, applied } = await lastRecordRowInKvOnly();
     await applyBounded(agg, store, applied, [{ dev: 'a', kind: 1, v: 5, ts: 4 }], 2);
     expect(byKey(await allRows(agg, store))).toMatchObject({ 'a.=1': { n: 3, sum: 8 }, 'b.=1': { n: 1, sum: 1 } });
   });

@@ -141,6 +141,50 @@ describe('commit protocol', () => {
     expect([...new Set([...kv.data.keys()].filter((k) => k.startsWith('a.') || k.startsWith('b.')).map((k) => k.slice(2)))]).toEqual(['a.=w0']);
   });
 
+  test('a dead writer\'s puts that arrive after the next writer loaded are never read as committed (fences)', async () => {
+    const store = new CrashingKv();
+    // writer A's puts can be held back: what it wrote to its socket before dying, reaching the server late
+    const held: Array<() => void> = [];
+    let hold = false;
+    const viaA: KvStore = {
+      bucket: 'mem', get: (k) => store.get(k), delete: (k) => store.delete(k), keys: () => store.keys(), watch: () => store.watch(),
+      put: (k, v) => (hold ? new Promise<number>((resolve) => held.push(() => resolve(store.put(k, v)))) : store.put(k, v)),
+    };
+    const spec: AggregationSpec = { groupBy: ['k'], aggregates: [{ name: 'n', fn: 'COUNT' }] };
+    const opts = { table: 't', partitions: 1, dedupeWindowMs: 60_000, dedupeMax: 10_000, replayEpochs: 0 };
+    const a = new TableStore(viaA, opts);
+    const stA = await a.load(spec);
+    stA.aggregator.addBatch([{ k: 'r' }, { k: 'other' }], 1);
+    stA.applied.add('S', 1, 0);
+    await a.commit(stA.aggregator, stA.applied);
+    // A applies message 2 to row r and commits; its puts are on their way when it dies
+    hold = true;
+    stA.aggregator.addBatch([{ k: 'r' }], 2);
+    stA.applied.add('S', 2, 0);
+    const zombie = a.commit(stA.aggregator, stA.applied);
+    // B loads meanwhile: r counted once, message 2 not applied
+    const b = new TableStore(store, opts);
+    const stB = await b.load(spec);
+    expect(Object.fromEntries(stB.aggregator.rows().map((r) => [r.row.k, r.row.n]))).toEqual({ r: 1, other: 1 });
+    expect(stB.applied.has('S', 2)).toBe(false);
+    // A's puts land now, then B commits work of its own (not touching r)
+    hold = false;
+    for (const release of held.splice(0)) release();
+    await zombie;
+    stB.aggregator.addBatch([{ k: 'other' }], 3);
+    stB.applied.add('S', 3, 0);
+    await b.commit(stB.aggregator, stB.applied);
+    // r read back from KV (as a row held in KV only is when its key returns) is still the committed r
+    const rKey = (await b.rowKeys()).find((k) => k.includes('r') && !k.includes('other'))!;
+    const snapshot = (await b.readRows([rKey], false)).get(rKey)!;
+    expect(stB.aggregator.rowOfSnapshot(snapshot).row).toMatchObject({ k: 'r', n: 1 });
+    const back = new TableStore(store, opts);
+    const again = await back.load(spec);
+    expect(Object.fromEntries(again.aggregator.rows().map((r) => [r.row.k, r.row.n]))).toEqual({ r: 1, other: 2 });
+    expect(again.applied.has('S', 2)).toBe(false);
+    expect(again.discarded).toBeGreaterThan(0);
+  });
+
   test('applied sequences: redeliveries after newer messages are recognised; pruning keeps the newest and respects run time', () => {
     const a = new AppliedSeqs(1000, 100, 10);
     for (let s = 1; s <= 50; s++) a.add('S', s * 3, 0);

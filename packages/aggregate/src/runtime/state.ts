@@ -2,7 +2,7 @@
 //
 // Layout of one partition's bucket:
 //   _meta              {v, table, partitions}                      written once
-//   _ckpt              {v, e, st, ct, ms, d: {stream: {f, r}}}     the commit record (ONE put = the atomic commit point)
+//   _ckpt              {v, e, st, ct, ms, d: {stream: {f, r}}, z}  the commit record (ONE put = the atomic commit point)
 //   a.<rowkey>         {v: GroupSnapshot | null, e: epoch}         row slot A
 //   b.<rowkey>         {v: GroupSnapshot | null, e: epoch}         row slot B
 //
@@ -12,6 +12,15 @@
 // written by a commit that never completed and are deleted. So a crash anywhere between the first row
 // put and the _ckpt put leaves the previous commit intact, and the batch is simply applied again when
 // its message is redelivered; a crash after the _ckpt put is recognised by the applied sequences.
+//
+// Fences. A writer that died (kill -9, a dropped connection) may still have puts on their way: the
+// bytes it wrote to its socket reach the server after its death, possibly after the next writer has
+// loaded. Those row slots carry an epoch above the committed one, which the next writer would reach
+// with its own commits and then take for committed (a cold row read back would count the dead
+// writer's last batch once more when that batch is redelivered). So each load fences the epochs
+// from the committed one + 1 to FENCE_EPOCHS above anything seen, records the range in _ckpt at once
+// (`z`; the last MAX_FENCES ranges are kept), and commits above it: a slot whose epoch is fenced is
+// never read as committed, and load deletes it.
 import { decodeValue, encodeValue, PcapflowError, type KvStore } from '@pcapflow/core';
 import { Aggregator, MsgpackWriter, RecordShape, type AggregationSpec, type GroupSnapshot, type PersistRow } from '../engine';
 import { SeqRanges } from './seq-ranges';
@@ -29,7 +38,14 @@ interface CheckpointValue {
   ms: number | null;
   /** applied input sequences per stream: forgotten floor and SeqRanges.encode() (v1: `s`, ascending deltas) */
   d: Record<string, { f: number; r?: number[]; s?: number[] }>;
+  /** fenced epoch ranges, inclusive, as pairs [from, to, from, to, …] (absent before fences) */
+  z?: number[];
 }
+
+/** Epochs reserved above everything seen at load: a dead writer's commits still on their way, at most one each in practice. */
+const FENCE_EPOCHS = 16;
+/** Fenced ranges kept in _ckpt (a dead writer's puts arrive within moments; older ranges guard nothing). */
+const MAX_FENCES = 16;
 
 /**
  * Input sequences applied to the table, per stream. A message is a duplicate iff its sequence is in
@@ -156,6 +172,8 @@ export class TableStore {
   epoch = 0;
   /** next epoch to use (above every epoch ever written, committed or not) */
   private nextEpoch = 1;
+  /** fenced epoch ranges (see Fences above), as in CheckpointValue.z */
+  private fences: number[] = [];
   /** row key → the slot ('a' or 'b') holding its committed version; absent: no committed version */
   private committedSlot = new Map<string, 'a' | 'b'>();
   commits = 0;
@@ -190,10 +208,13 @@ export class TableStore {
     const ck = await this.kv.get('_ckpt');
     const cp = ck ? (decodeValue(ck.value) as CheckpointValue) : undefined;
     const committed = cp?.e ?? 0;
+    const fences = cp?.z ?? [];
     const slots = new Map<string, { a?: RowValue; b?: RowValue }>();
     const keys: string[] = [];
     for await (const k of this.kv.keys()) if (k.startsWith('a.') || k.startsWith('b.')) keys.push(k);
-    let maxEpoch = committed;
+    // the top of earlier fences counts as seen: a writer that loaded, fenced and died before its
+    // first commit may still have commits on their way above its fence
+    let maxEpoch = Math.max(committed, ...fences);
     await inParallel(keys, async (k) => {
       const e = await this.kv.get(k);
       if (!e) return;
@@ -215,7 +236,7 @@ export class TableStore {
       for (const slot of ['a', 'b'] as const) {
         const v = s[slot];
         if (!v) continue;
-        if (v.e > committed) {
+        if (v.e > committed || fencedIn(fences, v.e)) {
           deletes.push(`${slot}.${rk}`);
           discarded++;
           continue;
@@ -254,8 +275,15 @@ export class TableStore {
     }, { ...(makeClock ? { clock: makeClock } : {}), ...(maxRows !== Infinity ? { maxRows } : {}) });
     if (cold.length) aggregator.markCold(cold.map((g) => g.g));
     this.epoch = committed;
-    this.nextEpoch = maxEpoch + 1;
-    return { aggregator, applied: AppliedSeqs.decode(cp?.d, this.now(), this.o.dedupeWindowMs, this.o.dedupeMax), recent, rows: groups.length, discarded };
+    // fence what a dead writer may still put, record it before anything else is written, commit above it
+    this.fences = [...fences, committed + 1, maxEpoch + FENCE_EPOCHS].slice(-2 * MAX_FENCES);
+    this.nextEpoch = maxEpoch + FENCE_EPOCHS + 1;
+    const applied = AppliedSeqs.decode(cp?.d, this.now(), this.o.dedupeWindowMs, this.o.dedupeMax);
+    const fenced: CheckpointValue = cp
+      ? { ...cp, z: this.fences }
+      : { v: 2, e: 0, st: null, ct: null, ms: null, d: applied.encode(), z: this.fences };
+    await this.kv.put('_ckpt', encodeValue(fenced));
+    return { aggregator, applied, recent, rows: groups.length, discarded };
   }
 
   /**
@@ -271,8 +299,9 @@ export class TableStore {
       const e = await this.kv.get(sk);
       if (!e) return;
       const v = decodeValue(e.value) as RowValue;
-      // a slot newer than the last commit belongs to a commit in flight or one that never completed
-      if (v.e > this.epoch) return;
+      // a slot newer than the last commit belongs to a commit in flight or one that never completed;
+      // a fenced one, to a writer that died (see Fences above)
+      if (v.e > this.epoch || fencedIn(this.fences, v.e)) return;
       const rk = sk.slice(2);
       const cur = found.get(rk);
       if (!cur || v.e > cur.v.e) found.set(rk, { slot: sk[0] as 'a' | 'b', v });
@@ -311,6 +340,7 @@ export class TableStore {
       v: 2, e,
       st: finiteOrNull(agg.streamTime), ct: finiteOrNull(agg.closedThrough), ms: finiteOrNull(agg.maxSeq),
       d: applied.encode(),
+      z: this.fences,
     };
     const ckptBytes = encodeValue(ckpt);
     const upserted: string[] = new Array(rows.length);
@@ -403,4 +433,10 @@ const RS_ROW = new RecordShape(['v', 'e']);
 
 function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
+}
+
+/** Whether epoch e lies in one of the fenced ranges (pairs [from, to], inclusive). */
+function fencedIn(fences: readonly number[], e: number): boolean {
+  for (let i = 0; i + 1 < fences.length; i += 2) if (e >= fences[i]! && e <= fences[i + 1]!) return true;
+  return false;
 }
