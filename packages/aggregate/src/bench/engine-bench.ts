@@ -31,8 +31,8 @@
 import { createReadStream } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Packr, Unpackr, UnpackrStream } from 'msgpackr';
+import { partitionOf } from '@pcapflow/core';
 import { Aggregator, type AggregationSpec } from '../engine';
-import { hash32 } from '../engine/hash';
 import { MemKv } from './mem-kv';
 import { changeRecord } from '../query/query';
 import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
@@ -155,6 +155,20 @@ const WIFI_DEVICES_CONFIG = {
 } as AggregateOpConfig;
 const WIFI_DEVICES = toAggregationSpec(WIFI_DEVICES_CONFIG);
 
+/** The first --records N frame records of a msgpack stream as `pcapflow decode --format msgpack` writes it. */
+async function* framesOf(file: string): AsyncGenerator<Record<string, unknown>> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(new UnpackrStream({ useRecords: false }));
+  let n = 0;
+  try {
+    for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
+      yield r;
+      if (++n >= N) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
 /** CPU time of the process (user + system, every thread: GC included) in ns: the machine is shared, wall time is not the cost. */
 function cpuNs(): bigint {
   const u = process.cpuUsage();
@@ -215,9 +229,7 @@ async function runWifi(file: string): Promise<WifiResult[]> {
     st.recs += st.batch.length;
     st.batch = [];
   };
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(new UnpackrStream({ useRecords: false }));
-  let n = 0;
-  for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
+  for await (const r of framesOf(file)) {
     stages[0].batch.push(r);
     if (stages[0].batch.length === BATCH) await feed(stages[0]);
     // the split stage's probe_req route (type_subtype = 4), batched as its output
@@ -225,9 +237,7 @@ async function runWifi(file: string): Promise<WifiResult[]> {
       stages[1].batch.push(r);
       if (stages[1].batch.length === BATCH) await feed(stages[1]);
     }
-    if (++n >= N) break;
   }
-  stream.destroy();
   for (const st of stages) if (st.batch.length) await feed(st);
   return stages.map((st) => ({
     name: st.name, engineNs: st.engineNs, commitNs: st.commitNs, changelogNs: st.changelogNs, recs: st.recs, changes: st.changes,
@@ -275,17 +285,13 @@ async function mainStage(stage: string, file: string): Promise<void> {
   const encodeBatch = (recs: Record<string, unknown>[]) => packr.pack(recs);
   const maxRows = stage === 'device_stats' ? 10_000 : undefined;
   const records: Record<string, unknown>[] = [];
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(new UnpackrStream({ useRecords: false }));
-  let n = 0;
-  for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
+  for await (const r of framesOf(file)) {
     // device_stats reads the split's probe_req route (type_subtype = 4)
     if (stage === 'daily_stats' || r.type_subtype === 4) records.push(r);
-    if (++n >= N) break;
   }
-  stream.destroy();
   // messages as the example's subjects batch them: device_stats reads the split's probe_req output
   // (16 subjects by sa), daily_stats the probe's (by subtype name and sa), each batched to 1000 records
-  const subject = stage === 'device_stats' ? (r: Record<string, unknown>) => `p${hash32(String(r.sa)) % 16}` : (r: Record<string, unknown>) => `${String(r.subtype_name)}.p${hash32(String(r.sa)) % 16}`;
+  const subject = stage === 'device_stats' ? (r: Record<string, unknown>) => `p${partitionOf(r.sa, 16)}` : (r: Record<string, unknown>) => `${String(r.subtype_name)}.p${partitionOf(r.sa, 16)}`;
   const pending = new Map<string, Record<string, unknown>[]>();
   const messages: Uint8Array[] = [];
   for (const r of records) {

@@ -236,6 +236,12 @@ class AddrEntry {
 }
 
 /**
+ * No address: the AddrCache's empty entries (no address has hi -1), and the generated writer's
+ * entry before it reads an address (one type for the local: no `null`).
+ */
+const NO_ADDR = new AddrEntry(-1, -1, '');
+
+/**
  * Direct-mapped per-address cache. Keyed by two 24-bit halves (no heap numbers, no Map hashing);
  * a collision just replaces the entry. One object per address (not one array per property): a
  * lookup reads one entry, where parallel arrays cost a cache miss each (addresses are spread
@@ -243,8 +249,7 @@ class AddrEntry {
  */
 class AddrCache {
   private static readonly BITS = 16;
-  private static readonly NONE = new AddrEntry(-1, -1, '');
-  private readonly entries: AddrEntry[] = new Array<AddrEntry>(1 << AddrCache.BITS).fill(AddrCache.NONE);
+  private readonly entries: AddrEntry[] = new Array<AddrEntry>(1 << AddrCache.BITS).fill(NO_ADDR);
 
   private readonly scratch = Buffer.alloc(17);
 
@@ -358,8 +363,6 @@ const SUBTYPE_PACKED: Uint8Array[] = [];
 const SUBTYPE_NAME: string[] = [];
 for (let t = 0; t < 64; t++) { SUBTYPE_NAME.push(subtypeName(t)); SUBTYPE_PACKED.push(packStr(subtypeName(t))); }
 const NIL = Uint8Array.of(0xc0);
-/** The generated writer's address entry before the address is read (one type for the local: no `null`). */
-const NO_ADDR = new AddrEntry(-1, -1, '');
 
 // ---- the selected-fields writer: code generated per field selection
 
