@@ -81,7 +81,14 @@ class Host {
     return r;
   }
 
-  kill(): void {
+  /** Waits up to `graceMs` for the process to end by itself (a `--cpu-prof` in BENCH_CHILD_NODE_ARGS writes its profile at exit), then kills it. */
+  async kill(graceMs = 0): Promise<void> {
+    if (!this.exited && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.proc.once('exit', () => { clearTimeout(timer); resolve(); });
+      });
+    }
     if (!this.exited) this.proc.kill('SIGKILL');
   }
 }
@@ -160,7 +167,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
     }
     return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: spanMs({ since, until }), maxRss, metrics, cpuMs, waits, bootCpuMs, driverCpuMs: (driver.user + driver.system) / 1000 };
   } finally {
-    for (const h of hosts) h.kill();
+    await Promise.all(hosts.map((h) => h.kill(process.env.BENCH_CHILD_NODE_ARGS ? 5000 : 0)));
   }
 }
 
