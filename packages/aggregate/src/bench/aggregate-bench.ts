@@ -287,6 +287,7 @@ async function main(): Promise<void> {
       cpuLine(`end to end, ${multi.placement.length} processes (node without their start-up)`, multi.cpu, multi.frames);
       // which process bounds the rate: one process cannot use more than one core's worth of its own thread
       console.log(`  node CPU by process: ${multi.placement.map((g, i) => `{${g.join(', ')}} ${((multi!.cpuMs[`h${i}`] ?? 0) / 1000).toFixed(1)} s (${((multi!.cpuMs[`h${i}`] ?? 0) / multi!.activeMs * 100).toFixed(0)} % of the run, ${fmt(multi!.waits[`h${i}`] ?? 0)} waits)`).join(', ')}; start-up of the ${multi.placement.length} processes ${(Object.values(multi.bootCpuMs).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s, this driving process ${(multi.driverCpuMs / 1000).toFixed(1)} s`);
+      console.log(`  last input handled, s after the probe's start: ${Object.entries(multi.doneAfterMs).sort((a, b) => a[1] - b[1]).map(([k, t]) => `${k} ${(t / 1000).toFixed(2)}`).join(', ')}`);
     }
     console.log(`tables: daily_subtype_stats ${daily} rows, device_probe_stats ${devices} rows; sink rows written (upserts) ${run.sinkRows}`);
     console.log(`RSS of this process (the whole pipeline), by frames aggregated (daily_stats reads every frame): before the run ${mb(rssBefore)}`);

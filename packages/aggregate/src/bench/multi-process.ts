@@ -15,10 +15,17 @@ type Command =
   | { cmd: 'stop' };
 
 type Reply =
-  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean; cpuMs?: number; waits?: number; since?: number; until?: number }
+  | { ok: true; metrics?: Metrics; maxRss?: number; sourceDone?: boolean; cpuMs?: number; waits?: number; since?: number; until?: number; doneAt?: Record<string, number> }
   | { ok: false; error: string };
 
 // ---------------------------------------------------------------- child side
+
+/** When each actor handled its last input, or its source ended (epoch ms), by actor name. */
+function doneAtOf(p: TestPipeline): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of p.runtime.actors) out[a.name] = a.lastDoneAt;
+  return out;
+}
 
 function actorMetrics(p: TestPipeline): Metrics {
   const out: Metrics = {};
@@ -43,7 +50,7 @@ function child(): void {
         } else if (m.cmd === 'drain') {
           await p!.drain(m.timeoutMs);
           const cpu = process.cpuUsage(cpuAtStart);
-          reply({ ok: true, metrics: actorMetrics(p!), cpuMs: (cpu.user + cpu.system) / 1000, waits: process.resourceUsage().voluntaryContextSwitches - waitsAtStart, ...activityOf([p!]) });
+          reply({ ok: true, metrics: actorMetrics(p!), cpuMs: (cpu.user + cpu.system) / 1000, waits: process.resourceUsage().voluntaryContextSwitches - waitsAtStart, ...activityOf([p!]), doneAt: doneAtOf(p!) });
         } else {
           const metrics = p ? actorMetrics(p) : {};
           await p?.stop();
@@ -109,6 +116,11 @@ export interface ProcessRunResult {
   bootCpuMs: Record<string, number>;
   /** CPU time of the driving process itself over the run (ms): IPC and drain rounds. */
   driverCpuMs: number;
+  /**
+   * When each actor handled its last input (or its source ended), ms after the probe's start, by actor:
+   * the ones ending last run alone at the end, on fewer cores than the machine has.
+   */
+  doneAfterMs: Record<string, number>;
   /** Times each host's process went to sleep waiting (voluntary context switches; every wake-up costs CPU), by host. */
   waits: Record<string, number>;
 }
@@ -138,6 +150,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
     let cpuMs: Record<string, number> = {};
     let waits: Record<string, number> = {};
     let since = Infinity, until = 0;
+    const doneAt: Record<string, number> = {};
     for (;;) {
       metrics = {};
       const cpu: Record<string, number> = {};
@@ -149,6 +162,7 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
         w[h.name] = r.waits ?? 0;
         if (r.since !== undefined && Number.isFinite(r.since)) since = Math.min(since, r.since);
         until = Math.max(until, r.until ?? 0);
+        Object.assign(doneAt, r.doneAt);
       }
       const now = sum(metrics);
       // nothing happened in this round: everything was drained when the previous one ended
@@ -165,7 +179,8 @@ export async function runInProcesses(o: { natsUrl: string; yaml: string; hosts: 
       maxRss[h.name] = r.maxRss ?? 0;
       Object.assign(metrics, r.metrics);
     }
-    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: spanMs({ since, until }), maxRss, metrics, cpuMs, waits, bootCpuMs, driverCpuMs: (driver.user + driver.system) / 1000 };
+    const doneAfterMs = Object.fromEntries(Object.entries(doneAt).map(([k, t]) => [k, Number.isFinite(since) && t > 0 ? t - since : 0]));
+    return { frames: metrics.probe?.emitted_frames ?? 0, ms, activeMs: spanMs({ since, until }), doneAfterMs, maxRss, metrics, cpuMs, waits, bootCpuMs, driverCpuMs: (driver.user + driver.system) / 1000 };
   } finally {
     await Promise.all(hosts.map((h) => h.kill(process.env.BENCH_CHILD_NODE_ARGS ? 5000 : 0)));
   }
