@@ -254,13 +254,14 @@ export async function runInstanceAlone(o: { natsUrl: string; yaml: string; insta
 
 // ---------------------------------------------------------------- CPU by process (Linux /proc)
 
-/** CPU seconds used so far by every live process, grouped by command name, and the machine's steal time. */
+/** CPU seconds used so far by this process and its descendants, grouped by command name, and the machine's steal time. */
 export interface CpuSnapshot { byCommand: Map<string, number>; steal: number; total: number }
 
 /**
- * utime+stime of each live process plus cutime+cstime (its reaped children: exited PostgreSQL
- * backends, finished child processes), grouped by command name. A delta of two snapshots is what
- * each kind of process used in between. Empty off Linux.
+ * utime+stime of this process and each live descendant (the servers and host processes the bench
+ * started) plus cutime+cstime (their reaped children: exited PostgreSQL backends, finished child
+ * processes), grouped by command name. A delta of two snapshots is what each kind of process used
+ * in between. Empty off Linux.
  */
 export function cpuSnapshot(): CpuSnapshot {
   const hz = 100; // USER_HZ: 100 on Linux for every architecture Node runs on
@@ -272,6 +273,7 @@ export function cpuSnapshot(): CpuSnapshot {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     steal = (cpu[7] ?? 0) / hz;
     total = cpu.reduce((s, x) => s + x, 0) / hz;
+    const procs: Array<{ pid: number; ppid: number; name: string; seconds: number }> = [];
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       let stat: string;
@@ -279,13 +281,21 @@ export function cpuSnapshot(): CpuSnapshot {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const f = stat.slice(close + 2).split(' ');
-      // kernel threads (children of kthreadd, pid 2) change their names as they work: not a process of the run
-      if (pid === '2' || f[1] === '2') continue;
       // fields after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
-      const s = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / hz;
-      const name = comm.startsWith('postgres') ? 'postgres' : comm;
-      byCommand.set(name, (byCommand.get(name) ?? 0) + s);
+      const seconds = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / hz;
+      procs.push({ pid: Number(pid), ppid: Number(f[1]), name: comm.startsWith('postgres') ? 'postgres' : comm, seconds });
     }
+    // Only this process and its descendants (the servers and host processes it started; an ended
+    // child's time is in its parent's cutime/cstime): other work on a shared machine is not the run's.
+    const children = new Map<number, number[]>();
+    for (const p of procs) {
+      const list = children.get(p.ppid);
+      if (list) list.push(p.pid);
+      else children.set(p.ppid, [p.pid]);
+    }
+    const mine = new Set<number>([process.pid]);
+    for (const pid of mine) for (const c of children.get(pid) ?? []) mine.add(c);
+    for (const p of procs) if (mine.has(p.pid)) byCommand.set(p.name, (byCommand.get(p.name) ?? 0) + p.seconds);
   } catch {
     // not Linux: no figures
   }
