@@ -64,7 +64,7 @@ export const configSchema = z.strictObject({
     .describe('upsert mode: when a row holding a higher version is kept instead of overwritten (or deleted). redelivered: for redelivered messages (an ack lost after the write: the older change never overwrites a newer one); always: for every message (also a consumer replaying the stream); off: no version column'),
   batch: z.strictObject({
     values_rows: z.number().int().positive().default(500).describe('rows per multi-row INSERT … VALUES statement'),
-    copy_threshold: z.number().int().nonnegative().default(2000)
+    copy_threshold: z.number().int().nonnegative().default(200)
       .describe('input batches of at least this many rows go through COPY into a temporary table + one INSERT … SELECT (server only; 0 = never)'),
     copy_rows: z.number().int().positive().default(20000).describe('rows per COPY + merge transaction'),
     group_rows: z.number().int().positive().default(10000)

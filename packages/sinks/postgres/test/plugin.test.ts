@@ -113,7 +113,7 @@ describe('config', () => {
     expect(c.key).toBeUndefined();
     expect(c).toMatchObject({
       data_dir: './pcapflow-data/pg', mode: 'upsert', create_table: true, evolve: true,
-      ssl: false, batch: { values_rows: 500, copy_threshold: 2000, copy_rows: 20000, group_rows: 10000 }, retry: { initial: 250, max: 30_000 },
+      ssl: false, batch: { values_rows: 500, copy_threshold: 200, copy_rows: 20000, group_rows: 10000 }, retry: { initial: 250, max: 30_000 },
       idempotency_column: '_pcapflow_id', version_column: '_pcapflow_version', version_check: 'redelivered',
     });
     expect(configSchema.safeParse({ table: 't', version_check: 'never' }).success).toBe(false);

@@ -1,10 +1,46 @@
 import { PcapflowError } from '@pcapflow/core';
 import { loadPg, resolvePglite, pgSslConfig } from '../src/writer/backend';
 import { classifyError } from '../src/writer/errors';
-import { copyEscape, encodeValue, epochMsText, inferType, kindOfType, mergeTypes, quoteIdent, ValueError } from '../src/writer/sql';
+import {
+  BinaryCopyBuilder, binaryCodecOf, copyEscape, encodeValue, epochMsText, fitsBinary, inferType, kindOfType, mergeTypes, quoteIdent, ValueError,
+} from '../src/writer/sql';
 import { PostgresWriter } from '../src/writer';
 
 describe('sql helpers', () => {
+  it('writes binary COPY only for the types and JS values whose binary form is their text form', () => {
+    expect(['bigint', 'integer', 'smallint', 'double precision', 'boolean', 'text', 'character varying(3)', 'timestamp with time zone', 'text[]'].map(binaryCodecOf))
+      .toEqual(['int8', 'int4', 'int2', 'float8', 'bool', 'text', 'text', 'timestamptz', 'text[]']);
+    for (const t of ['numeric', 'real', 'jsonb', 'uuid', 'character(3)', 'timestamp without time zone', 'timestamp(3) with time zone', 'bigint[]', 'character varying[]']) {
+      expect([t, binaryCodecOf(t)]).toEqual([t, undefined]);
+    }
+    const fits = (v: unknown, t: string) => fitsBinary(v, binaryCodecOf(t)!);
+    const TSTZ = 'timestamp with time zone';
+    expect([fits(2 ** 53 - 1, 'bigint'), fits(2 ** 53, 'bigint'), fits(1.5, 'bigint'), fits('1', 'bigint'), fits(2n ** 63n, 'bigint'), fits(-(2n ** 63n), 'bigint')]).toEqual([true, false, false, false, false, true]);
+    expect([fits(2 ** 31, 'integer'), fits(-(2 ** 31), 'integer'), fits(32768, 'smallint'), fits(5n, 'integer')]).toEqual([false, true, false, false]);
+    expect([fits(Number.NaN, 'double precision'), fits(1n, 'double precision'), fits('1', 'boolean'), fits(true, 'boolean')]).toEqual([true, false, false, true]);
+    expect([fits('a\u0000b', 'text'), fits(5, 'text'), fits(['a', null, undefined], 'text[]'), fits([['a']], 'text[]'), fits(['a\u0000'], 'text[]'), fits('{a}', 'text[]')])
+      .toEqual([false, false, true, false, false, false]);
+    expect([fits(-1, TSTZ), fits(253_402_300_800_000, TSTZ), fits('2024-01-01', TSTZ), fits(new Date(Number.NaN), TSTZ), fits(new Date(0), TSTZ)])
+      .toEqual([false, false, false, false, true]);
+  });
+
+  it('lays out binary COPY data as PostgreSQL reads it', () => {
+    const b = new BinaryCopyBuilder(8); // grows as needed
+    b.row([-2, null, 946_684_800_001.9, ['é', null], true, 1.5], ['int8', 'text', 'timestamptz', 'text[]', 'bool', 'float8']);
+    const hex = b.finish().toString('hex');
+    expect(hex).toBe([
+      Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1').toString('hex'), '00000000', '00000000', // signature, flags, header extension
+      '0006', // fields
+      '00000008', 'fffffffffffffffe', // -2
+      'ffffffff', // NULL
+      '00000008', '00000000000003e8', // 1 ms after 2000-01-01 in µs (the fraction cut off)
+      '0000001e', '00000001', '00000001', '00000019', '00000002', '00000001', '00000002', 'c3a9', 'ffffffff', // {é,NULL}
+      '00000001', '01',
+      '00000008', '3ff8000000000000',
+      'ffff', // trailer
+    ].join(''));
+  });
+
   it('quotes identifiers', () => {
     expect(quoteIdent('plain')).toBe('"plain"');
     expect(quoteIdent('say "hi"')).toBe('"say ""hi"""');

@@ -66,6 +66,107 @@ describe('PostgresWriter on PostgreSQL (node-postgres)', () => {
     });
   });
 
+  describe('binary COPY', () => {
+    // Every type binary COPY writes, with edge values; the VALUES path (text parameters) is the reference.
+    const columns = {
+      k: 'text', i8: 'bigint', i4: 'integer', i2: 'smallint', f8: 'double precision', b: 'boolean', t: 'text',
+      vc: 'varchar(8)', ts: 'timestamptz', arr: 'text[]', note: 'text',
+    };
+    const rows = (): Record<string, unknown>[] => [
+      { k: 'a', i8: 0, i4: 0, i2: 0, f8: 0, b: false, t: '', vc: '', ts: 0, arr: [], note: null },
+      { k: 'b', i8: Number.MAX_SAFE_INTEGER, i4: 2147483647, i2: 32767, f8: -0, b: true, t: 'tab\there\nnew "q" \\ é 🎉', vc: 'ünï', ts: 1_700_000_000_123.987, arr: ['x', null, 'a,b', '{"}', '🎉', ''], note: 'n' },
+      { k: 'c', i8: -Number.MAX_SAFE_INTEGER, i4: -2147483648, i2: -32768, f8: 0.1 + 0.2, b: true, t: 'x', vc: 'abc', ts: new Date('2024-02-29T23:59:59.999Z'), arr: [null], note: null },
+      { k: 'd', i8: 2n ** 63n - 1n, i4: -1, i2: -1, f8: Number.NaN, b: false, t: 'y', vc: 'y', ts: 253_402_300_799_999, arr: ['only'], note: null },
+      { k: 'e', i8: -(2n ** 63n), i4: 1, i2: 1, f8: Number.POSITIVE_INFINITY, b: false, t: 'z', vc: 'z', ts: 946_684_799_999, arr: ['a', 'b'], note: null },
+      { k: 'f', i8: -1, i4: 7, i2: 7, f8: Number.NEGATIVE_INFINITY, b: true, t: 'w', vc: 'w', ts: 1, arr: ['w'], note: null },
+      { k: 'g', i8: 1, i4: 8, i2: 8, f8: 5e-324, b: true, t: 'v', vc: 'v', ts: 946_684_800_000, arr: ['v'], note: null },
+      { k: 'h', i8: 2, i4: 9, i2: 9, f8: -1.7976931348623157e308, b: false, t: 'u', vc: 'u', ts: 86_400_000.5, arr: ['u'], note: null },
+    ];
+    const dump = (w: PostgresWriter, table: string) =>
+      w.query<{ row: string }>(`SELECT (${Object.keys(columns).map((c) => `${c}::text`).join(" || '|' || ")})::text AS row FROM ${table} ORDER BY k`);
+
+    it('stores exactly what the text paths store, and falls back to text COPY for values without a binary form', async () => {
+      const table = (name: string, threshold: number) => new PostgresWriter({
+        url: pg.url, copyThreshold: threshold, table: { table: name, key: ['k'], mode: 'upsert', createTable: true, evolve: false, columns },
+      });
+      const bin = table('bin_copy', 2);
+      const ref = table('bin_ref', 0);
+      try {
+        for (const w of [bin, ref]) await w.write(rows());
+        expect(bin.stats).toMatchObject({ copyMerges: 1, binaryCopies: 1, valuesStatements: 0 });
+        expect(ref.stats).toMatchObject({ copyMerges: 0, valuesStatements: 1 });
+        const stored = await dump(bin, 'bin_copy');
+        expect(stored).toEqual(await dump(ref, 'bin_ref'));
+        expect(stored).toHaveLength(8);
+        // a few values spelled out (not only compared with the other path)
+        expect(await bin.query(`SELECT i8::text, f8::text, t, ts, arr FROM bin_copy WHERE k IN ('b', 'd') ORDER BY k`)).toEqual([
+          { i8: '9007199254740991', f8: '0', t: 'tab\there\nnew "q" \\ é 🎉', ts: new Date('2023-11-14T22:13:20.123Z'), arr: ['x', null, 'a,b', '{"}', '🎉', ''] },
+          { i8: '9223372036854775807', f8: 'NaN', t: 'y', ts: new Date('9999-12-31T23:59:59.999Z'), arr: ['only'] },
+        ]);
+        expect(await bin.query(`SELECT arr, ts FROM bin_copy WHERE k = 'a'`)).toEqual([{ arr: [], ts: new Date(0) }]);
+
+        // Values of another JS type than their column's (a numeric string, an ISO string, a float
+        // for an integer): the whole shape goes through text COPY, the server parses them as before.
+        const mixed = rows().map((r, i) => ({ ...r, i8: i === 3 ? '12' : r.i8, ts: i === 5 ? '2024-05-01T00:00:00+02:00' : r.ts }));
+        await bin.write(mixed);
+        await ref.write(mixed);
+        expect(bin.stats).toMatchObject({ copyMerges: 2, binaryCopies: 1 });
+        expect(await dump(bin, 'bin_copy')).toEqual(await dump(ref, 'bin_ref'));
+        expect(await bin.query(`SELECT i8::text, ts FROM bin_copy WHERE k IN ('d', 'f') ORDER BY k`)).toEqual([
+          { i8: '12', ts: new Date('9999-12-31T23:59:59.999Z') },
+          { i8: '-1', ts: new Date('2024-04-30T22:00:00Z') },
+        ]);
+        const bad = rows().map((r, i) => ({ ...r, i4: i === 2 ? 1.5 : r.i4 }));
+        const res = await bin.write(bad);
+        expect(res.rejected.map((r) => [r.index, r.code])).toEqual([[2, '22P02']]);
+        expect(bin.stats).toMatchObject({ copyMerges: 2, binaryCopies: 1 });
+      } finally {
+        await bin.close();
+        await ref.close();
+      }
+    });
+
+    it('keeps one stage table per column list and types in the session: a widened column gets its own', async () => {
+      const w = new PostgresWriter({ url: pg.url, copyThreshold: 3, pool: { max: 1 }, table: { table: 'bin_widen', key: ['k'], mode: 'upsert', createTable: true, evolve: true } });
+      try {
+        await w.write([1, 2, 3].map((i) => ({ k: `k${i}`, n: i })));
+        await w.write([1, 2, 3].map((i) => ({ k: `k${i}`, n: i * 10 })));
+        await w.write([1, 2, 3].map((i) => ({ k: `k${i}`, n: i + 0.5 }))); // n: bigint → double precision
+        await w.write([4, 5, 6].map((i) => ({ k: `k${i}`, n: i + 0.25, extra: 'x' }))); // another column list
+        expect(w.stats).toMatchObject({ copyMerges: 4, binaryCopies: 4, valuesStatements: 0 });
+        expect(await w.query(`SELECT k, n FROM bin_widen ORDER BY k`)).toEqual([
+          { k: 'k1', n: 1.5 }, { k: 'k2', n: 2.5 }, { k: 'k3', n: 3.5 }, { k: 'k4', n: 4.25 }, { k: 'k5', n: 5.25 }, { k: 'k6', n: 6.25 },
+        ]);
+        // one connection: its session holds the three stage tables, empty
+        const stages = await w.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'pcapflow_stage_%' AND relpersistence = 't' AND pg_table_is_visible(oid)`);
+        expect(stages).toEqual([{ n: 3 }]);
+      } finally {
+        await w.close();
+      }
+    });
+
+    it('a binary COPY that fails (a constraint) is bisected into VALUES statements like a text one', async () => {
+      const w = new PostgresWriter({ url: pg.url, copyThreshold: 4, table: { table: 'bin_check', key: ['k'], mode: 'upsert', createTable: false, evolve: false } });
+      try {
+        await w.query('CREATE TABLE bin_check (k text PRIMARY KEY, n bigint CHECK (n >= 0), ts timestamptz, tags text[])');
+        const recs = Array.from({ length: 10 }, (_, i) => ({ k: `k${i}`, n: i === 4 ? -5 : i, ts: 1_700_000_000_000 + i, tags: [`t${i}`] }));
+        const res = await w.write(recs);
+        expect(res.rejected.map((r) => [r.index, r.code])).toEqual([[4, '23514']]);
+        expect(res.written).toBe(9);
+        expect(w.stats.binaryCopies).toBe(0);
+        expect(await w.query(`SELECT k, n, ts, tags FROM bin_check WHERE k IN ('k3', 'k9') ORDER BY k`)).toEqual([
+          { k: 'k3', n: 3, ts: new Date(1_700_000_000_003), tags: ['t3'] },
+          { k: 'k9', n: 9, ts: new Date(1_700_000_000_009), tags: ['t9'] },
+        ]);
+        await w.write(recs.map((r) => ({ ...r, n: Math.abs(r.n) + 100 })));
+        expect(w.stats.binaryCopies).toBe(1);
+        expect(await w.query(`SELECT count(*)::int AS c, min(n)::int AS lo FROM bin_check`)).toEqual([{ c: 10, lo: 100 }]);
+      } finally {
+        await w.close();
+      }
+    });
+  });
+
   describe('COPY + merge and over-long values', () => {
     it('rejects an over-long varchar(n) value with 22001 (COPY input, like a plain INSERT) and writes the rest', async () => {
       const w = new PostgresWriter({ url: pg.url, copyThreshold: 5, table: { table: 'copy_len', key: ['k'], mode: 'upsert', createTable: false, evolve: false } });

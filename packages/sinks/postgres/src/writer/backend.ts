@@ -16,8 +16,8 @@ export interface SqlResult {
 
 export interface Session {
   query(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
-  /** COPY ... FROM STDIN with text-format data; undefined when the backend cannot stream COPY. */
-  copyFrom?(sql: string, data: string): Promise<number>;
+  /** COPY ... FROM STDIN with its data (text, or a binary-format payload); undefined when the backend cannot stream COPY. */
+  copyFrom?(sql: string, data: string | Buffer): Promise<number>;
 }
 
 export interface Backend extends Session {
@@ -177,13 +177,13 @@ class CopyFromText {
   private done = false;
   constructor(
     readonly text: string,
-    private readonly data: string,
+    private readonly data: string | Buffer,
   ) {}
   submit(connection: { query(text: string): void }): void {
     connection.query(this.text);
   }
   handleCopyInResponse(connection: { sendCopyFromChunk(b: Buffer): void; endCopyFrom(): void }): void {
-    const buf = Buffer.from(this.data, 'utf8');
+    const buf = typeof this.data === 'string' ? Buffer.from(this.data, 'utf8') : this.data;
     const CHUNK = 1 << 20;
     for (let off = 0; off < buf.length; off += CHUNK) connection.sendCopyFromChunk(buf.subarray(off, off + CHUNK));
     connection.endCopyFrom();
@@ -251,7 +251,7 @@ export function createPgBackend(opts: PgBackendOptions): Backend {
   // An idle pooled connection dying (server restart) must not crash the process; the pool drops it.
   pool.on('error', (err) => opts.onWarning?.('idle PostgreSQL connection failed; it will be replaced', { error: err.message }));
 
-  const copyFrom = async (client: PgTypes.PoolClient, sql: string, data: string): Promise<number> =>
+  const copyFrom = async (client: PgTypes.PoolClient, sql: string, data: string | Buffer): Promise<number> =>
     new Promise<number>((resolve, reject) => {
       const sub = new CopyFromText(sql, data);
       sub.callback = (err, n) => (err ? reject(err) : resolve(n ?? 0));

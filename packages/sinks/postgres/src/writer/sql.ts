@@ -252,3 +252,242 @@ export function copyEscape(text: string | null): string {
   if (!/[\\\t\n\r]/.test(text)) return text;
   return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
+
+/**
+ * Binary COPY: the column types whose binary form we write, by format_type() name. Binary input
+ * skips the server's text parsers (timestamps, floats and arrays are the costly ones) and our own
+ * number and date formatting; the stored values are the ones the text form gives. Columns of other
+ * types, and values not of the plain JS type of their column, go through text COPY instead.
+ */
+export type BinaryCodec = 'int8' | 'int4' | 'int2' | 'float8' | 'bool' | 'text' | 'timestamptz' | 'text[]';
+
+export function binaryCodecOf(type: string): BinaryCodec | undefined {
+  switch (type) {
+    case 'bigint':
+      return 'int8';
+    case 'integer':
+      return 'int4';
+    case 'smallint':
+      return 'int2';
+    case 'double precision':
+      return 'float8';
+    case 'boolean':
+      return 'bool';
+    case 'text':
+      return 'text';
+    case 'timestamp with time zone':
+      return 'timestamptz';
+    case 'text[]':
+      return 'text[]';
+    default:
+      // varchar(n): the receive function applies the length limit like the input function (22001).
+      return /^character varying(\(\d+\))?$/.test(type) ? 'text' : undefined;
+  }
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function isPlainText(v: unknown): v is string {
+  return typeof v === 'string' && !v.includes('\u0000');
+}
+
+/** Epoch milliseconds of a timestamp value when its binary form equals its text form (see epochMsText), else undefined. */
+function binaryEpochMs(v: unknown): number | undefined {
+  const ms = typeof v === 'number' ? v : v instanceof Date ? v.getTime() : NaN;
+  return ms >= 0 && ms < ISO_FOUR_DIGIT_YEAR_END ? Math.floor(ms) : undefined;
+}
+
+/**
+ * Whether `v` (not null) has a binary form equal to what encodeValue's text would store; values
+ * that do not (strings for numbers, nested arrays, NUL characters, out-of-range numbers) take the
+ * text path, whose rules (and errors) then apply as before.
+ */
+export function fitsBinary(v: unknown, codec: BinaryCodec): boolean {
+  switch (codec) {
+    case 'int8':
+      return typeof v === 'number' ? Number.isSafeInteger(v) : typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX;
+    case 'int4':
+      return typeof v === 'number' && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    case 'int2':
+      return typeof v === 'number' && Number.isInteger(v) && v >= -32768 && v <= 32767;
+    case 'float8':
+      return typeof v === 'number';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'text':
+      return isPlainText(v);
+    case 'timestamptz':
+      return binaryEpochMs(v) !== undefined;
+    case 'text[]':
+      if (!Array.isArray(v)) return false;
+      for (const el of v) if (el !== null && el !== undefined && !isPlainText(el)) return false;
+      return true;
+  }
+}
+
+const BINARY_COPY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
+/** 2000-01-01T00:00:00Z in epoch milliseconds: PostgreSQL's timestamp epoch. */
+const PG_EPOCH_MS = 946_684_800_000;
+const TEXT_OID = 25;
+const TWO_32 = 4294967296;
+
+/** Builds a COPY … (FORMAT binary) payload; every value must satisfy fitsBinary for its codec. */
+export class BinaryCopyBuilder {
+  private buf: Buffer;
+  /** Over `buf` (DataView's setters are inlined by the JIT; Buffer's write methods are not as cheap). */
+  private view: DataView;
+  private off: number;
+
+  constructor(sizeHint = 65536) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    BINARY_COPY_HEADER.copy(this.buf, 0);
+    this.off = BINARY_COPY_HEADER.length;
+  }
+
+  private room(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.off + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
+  }
+
+  /** One tuple; `values[i]` null or a value fitting `codecs[i]`. */
+  row(values: readonly unknown[], codecs: readonly BinaryCodec[]): void {
+    this.room(2);
+    this.view.setInt16(this.off, values.length);
+    this.off += 2;
+    for (let i = 0; i < values.length; i++) this.value(values[i], codecs[i]);
+  }
+
+  /** The payload, with the trailer; the builder is done. */
+  finish(): Buffer {
+    this.room(2);
+    this.view.setInt16(this.off, -1);
+    this.off += 2;
+    return this.buf.subarray(0, this.off);
+  }
+
+  /** A length word then an int64; exact for safe integers (high word by floor division, low word unsigned). */
+  private int64(n: number): void {
+    const hi = Math.floor(n / TWO_32);
+    const v = this.view;
+    v.setInt32(this.off, 8);
+    v.setInt32(this.off + 4, hi);
+    v.setUint32(this.off + 8, n - hi * TWO_32);
+    this.off += 12;
+  }
+
+  private bigint64(n: bigint): void {
+    this.view.setInt32(this.off, 8);
+    this.view.setBigInt64(this.off + 4, n);
+    this.off += 12;
+  }
+
+  private text(s: string): void {
+    const len = s.length;
+    this.room(4 + len * 3);
+    const b = this.buf;
+    const at = this.off + 4;
+    // Short ASCII strings (names, keys) byte by byte: cheaper than a call into the UTF-8 encoder.
+    let n = 0;
+    if (len <= 64) {
+      for (; n < len; n++) {
+        const c = s.charCodeAt(n);
+        if (c >= 0x80) break;
+        b[at + n] = c;
+      }
+    }
+    if (n < len) n = b.write(s, at, 'utf8');
+    this.view.setInt32(this.off, n);
+    this.off = at + n;
+  }
+
+  private value(v: unknown, codec: BinaryCodec): void {
+    this.room(12);
+    const view = this.view;
+    if (v === null || v === undefined) {
+      view.setInt32(this.off, -1);
+      this.off += 4;
+      return;
+    }
+    switch (codec) {
+      case 'int8':
+        if (typeof v === 'bigint') this.bigint64(v);
+        else this.int64(v as number);
+        return;
+      case 'int4':
+        view.setInt32(this.off, 4);
+        view.setInt32(this.off + 4, v as number);
+        this.off += 8;
+        return;
+      case 'int2':
+        view.setInt32(this.off, 2);
+        view.setInt16(this.off + 4, v as number);
+        this.off += 6;
+        return;
+      case 'float8':
+        view.setInt32(this.off, 8);
+        // the text form of -0 is "0"
+        view.setFloat64(this.off + 4, (v as number) === 0 ? 0 : (v as number));
+        this.off += 12;
+        return;
+      case 'bool':
+        view.setInt32(this.off, 1);
+        view.setUint8(this.off + 4, v ? 1 : 0);
+        this.off += 5;
+        return;
+      case 'text':
+        this.text(v as string);
+        return;
+      case 'timestamptz': {
+        const ms = binaryEpochMs(v)! - PG_EPOCH_MS;
+        const us = ms * 1000;
+        if (Number.isSafeInteger(us)) this.int64(us);
+        else this.bigint64(BigInt(ms) * 1000n);
+        return;
+      }
+      case 'text[]':
+        this.textArray(v as readonly (string | null | undefined)[]);
+        return;
+    }
+  }
+
+  /** array_recv's layout: dimensions, has-nulls flag, element type, (size, lower bound) per dimension, elements. */
+  private textArray(a: readonly (string | null | undefined)[]): void {
+    const start = this.off;
+    this.room(24);
+    const v = this.view;
+    if (a.length === 0) {
+      v.setInt32(start, 12);
+      v.setInt32(start + 4, 0);
+      v.setInt32(start + 8, 0);
+      v.setInt32(start + 12, TEXT_OID);
+      this.off += 16;
+      return;
+    }
+    let nulls = 0;
+    for (const el of a) if (el === null || el === undefined) nulls = 1;
+    v.setInt32(start + 4, 1);
+    v.setInt32(start + 8, nulls);
+    v.setInt32(start + 12, TEXT_OID);
+    v.setInt32(start + 16, a.length);
+    v.setInt32(start + 20, 1);
+    this.off += 24;
+    for (const el of a) {
+      if (el === null || el === undefined) {
+        this.room(4);
+        this.view.setInt32(this.off, -1);
+        this.off += 4;
+      } else {
+        this.text(el);
+      }
+    }
+    // the array's length word, now that it is known (the buffer may have grown meanwhile)
+    this.view.setInt32(start, this.off - start - 4);
+  }
+}

@@ -2,8 +2,8 @@ import { PcapflowError, RetryableError } from '@pcapflow/core';
 import { createPgBackend, createPgliteBackend, type Backend, type Session, type SslOptions } from './backend';
 import { classifyError, sqlState } from './errors';
 import {
-  MAX_PARAMS, IdentifierError, ValueError, checkIdentifier, checkTypeName, copyEscape, encodeValue, inferType,
-  kindOfType, mergeTypes, qualifiedName, quoteIdent, widening, type ColumnKind,
+  BinaryCopyBuilder, MAX_PARAMS, IdentifierError, ValueError, binaryCodecOf, checkIdentifier, checkTypeName, copyEscape, encodeValue,
+  fitsBinary, inferType, kindOfType, mergeTypes, qualifiedName, quoteIdent, widening, type BinaryCodec, type ColumnKind,
 } from './sql';
 
 /** What to write where. One writer writes one table. */
@@ -71,7 +71,7 @@ export interface PostgresWriterOptions {
   table: TableSpec;
   /** Rows per multi-row INSERT … VALUES statement (also capped by the 65535-parameter limit). Default 500. */
   valuesBatchRows?: number;
-  /** Batches (of one column shape) with at least this many rows go through COPY + merge (server backend only). 0 = never. */
+  /** Batches (of one column shape) with at least this many rows go through COPY + merge (server backend only). 0 = never. Default 200. */
   copyThreshold?: number;
   /** Rows per COPY + merge transaction. Default 20000. */
   copyBatchRows?: number;
@@ -105,6 +105,8 @@ interface Column {
   name: string;
   type: string;
   kind: ColumnKind;
+  /** How COPY … (FORMAT binary) writes it; undefined: a type only text COPY writes. */
+  binary?: BinaryCodec;
 }
 
 /**
@@ -125,13 +127,27 @@ interface Pending {
 }
 
 interface Encoded extends Pending {
-  values: (string | null)[];
+  /** The row's values for its shape's columns, as given (null for NULL). */
+  raw: unknown[];
+  /** Their text form (encodeValue): made by encode for text shapes, else when a statement needs it. */
+  values?: (string | null)[];
 }
 
 /** A group of rows with the same columns, written by one statement shape. */
 interface Shape {
   columns: Column[];
   rows: Encoded[];
+  /** Some value of some row has no binary form (see fitsBinary), or some column none. */
+  textOnly: boolean;
+  /** Set when the rows go through binary COPY: every value fits its column's codec. */
+  binary?: BinaryCodec[];
+}
+
+/** The text form of a row's values (encodeValue; throws ValueError for a value its column cannot take). */
+function textValues(raw: readonly unknown[], columns: readonly Column[]): (string | null)[] {
+  const values: (string | null)[] = new Array(raw.length);
+  for (let j = 0; j < raw.length; j++) values[j] = encodeValue(raw[j], columns[j].kind);
+  return values;
 }
 
 class SchemaChanged extends Error {}
@@ -144,7 +160,12 @@ const TOMBSTONE_PRUNE_EVERY_MS = 3_600_000;
 
 /** Alias of the target table in INSERT statements (the version guard compares against its row). */
 const TARGET_ALIAS = 'pcapflow_t';
-const DEFAULT_COPY_THRESHOLD = 2000;
+/**
+ * From here on COPY + merge costs both sides less than VALUES statements (the server parses and
+ * plans a multi-row VALUES statement of thousands of parameters on every write; COPY goes to a
+ * stage table kept per session, in binary where the types allow).
+ */
+const DEFAULT_COPY_THRESHOLD = 200;
 const DEFAULT_COPY_ROWS = 20000;
 
 function sleep(ms: number): Promise<void> {
@@ -180,6 +201,19 @@ function fieldValue(p: Pending, name: string, idColumn: string | undefined, vers
   return hasOwn(p.record, name) ? p.record[name] : undefined;
 }
 
+/** `pcapflow_stage_<hash of what>`: the session's stage table for one target and column list. */
+function stageTableName(what: string): string {
+  // FNV-1a, 2 × 32 bits with different seeds: a collision would need the same 64-bit hash for two shapes of one session
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < what.length; i++) {
+    const ch = what.charCodeAt(i);
+    a = Math.imul(a ^ ch, 16777619);
+    b = Math.imul(b ^ ch, 2246822519);
+  }
+  return `pcapflow_stage_${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 function keyPart(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && v !== null) return JSON.stringify(v);
@@ -212,8 +246,8 @@ export class PostgresWriter {
   private tail: Promise<unknown> = Promise.resolve();
   /** INSERT … VALUES texts by columns, row count and guard (see valuesSql). */
   private readonly valuesSqlCache = new Map<string, string>();
-  /** Counters for health/metrics: statements by path, rows, transparent reconnects. */
-  readonly stats = { valuesStatements: 0, copyMerges: 0, rowsWritten: 0, rowsRejected: 0, reconnects: 0 };
+  /** Counters for health/metrics: statements by path (binaryCopies: the COPY + merges in binary format), rows, transparent reconnects. */
+  readonly stats = { valuesStatements: 0, copyMerges: 0, binaryCopies: 0, rowsWritten: 0, rowsRejected: 0, reconnects: 0 };
 
   constructor(options: PostgresWriterOptions) {
     const spec = options.table;
@@ -352,13 +386,15 @@ export class PostgresWriter {
       }
     }
 
-    const useCopy = this.db().kind === 'pg' && (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD) > 0;
+    const threshold = this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD;
+    const copyFrom = this.db().kind === 'pg' && threshold > 0 ? threshold : Infinity;
     for (const pending of passes) {
-      for (const shape of this.encode(pending, reject)) {
-        const copy = useCopy && shape.rows.length >= (this.opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD);
+      for (const shape of this.encode(pending, reject, copyFrom)) {
+        const copy = shape.rows.length >= copyFrom;
         const size = copy ? this.opts.copyBatchRows ?? DEFAULT_COPY_ROWS : this.valuesRows(shape.columns.length);
         for (let i = 0; i < shape.rows.length; i += size) {
-          await this.writeChunk(shape.columns, shape.rows.slice(i, i + size), copy, guard, result, reject);
+          const rows = i === 0 && size >= shape.rows.length ? shape.rows : shape.rows.slice(i, i + size);
+          await this.writeChunk(shape.columns, rows, copy, guard, result, reject, shape.binary);
         }
       }
     }
@@ -543,7 +579,7 @@ export class PostgresWriter {
     for (const row of r.rows) {
       const name = String(row.name);
       const type = String(row.type);
-      cols.set(name, { name, type, kind: kindOfType(type) });
+      cols.set(name, { name, type, kind: kindOfType(type), binary: binaryCodecOf(type) });
     }
     return cols;
   }
@@ -585,6 +621,9 @@ export class PostgresWriter {
         if (v === undefined || !hasOwn(record, k) || exclude?.has(k)) continue;
         if (k === spec.versionColumn && p.version !== undefined) continue;
         if (k === spec.idempotencyColumn && p.id !== undefined) continue;
+        // Only an integer type can still change (to double precision, see mergeTypes): others are settled.
+        const known = types.get(k);
+        if (known !== undefined && known !== 'bigint' && known !== 'bigint[]') continue;
         const explicit = spec.columns?.[k];
         if (explicit) {
           types.set(k, explicit);
@@ -711,51 +750,87 @@ export class PostgresWriter {
     }
   }
 
-  /** Encode values for the table's columns and group rows by the set of columns they carry. */
-  private encode(rows: Pending[], reject: (p: Pending, error: string, code?: string) => void): Shape[] {
+  /**
+   * Group rows by the set of columns they carry and encode their values: shapes of at least
+   * `copyFrom` rows whose values all have a binary form go to binary COPY (no text made), the
+   * others get their text form (a value its column cannot take rejects its row, in row order).
+   */
+  private encode(rows: Pending[], reject: (p: Pending, error: string, code?: string) => void, copyFrom = Infinity): Shape[] {
     const { idempotencyColumn: idColumn, versionColumn } = this.spec;
     const exclude = this.exclude;
     const colList = [...this.columns!.values()].filter((c) => !exclude?.has(c.name) || c.name === idColumn || c.name === versionColumn);
     const shapes = new Map<string, Shape>();
     let last: Shape | undefined;
-    for (const p of rows) {
-      const values: (string | null)[] = [];
-      // Rows mostly carry the columns of the row before: compare while encoding, list them only when not.
+    /** Rows rejected here, by position in `rows`, reported in that order. */
+    const rejected: { at: number; p: Pending; error: string }[] = [];
+    // Columns read straight off a plain record (no own-property check): not the version or id
+    // column (kept beside the record) and no name an object inherits (toString, constructor, …).
+    const direct = colList.map((c) => c.name !== idColumn && c.name !== versionColumn && !(c.name in Object.prototype));
+    for (let at = 0; at < rows.length; at++) {
+      const p = rows[at];
+      const record = p.record;
+      const proto = Object.getPrototypeOf(record) as unknown;
+      const plain = proto === Object.prototype || proto === null;
+      const raw: unknown[] = [];
+      // Rows mostly carry the columns of the row before: compare while collecting, list them only when not.
       const lastCols = last?.columns;
       let same = lastCols !== undefined;
-      try {
-        for (const c of colList) {
-          const v = fieldValue(p, c.name, idColumn, versionColumn, exclude);
-          if (v === undefined) continue;
-          if (same && lastCols![values.length] !== c) same = false;
-          values.push(encodeValue(v, c.kind));
-        }
-      } catch (e) {
-        if (e instanceof ValueError || e instanceof IdentifierError) {
-          reject(p, e.message);
-          continue;
-        }
-        throw e;
+      // Checked in the same pass (one pass over the values costs less than two, the more so in a
+      // short-lived process whose code is not optimized yet).
+      let binary = true;
+      for (let j = 0; j < colList.length; j++) {
+        const c = colList[j];
+        const v = plain && direct[j] ? record[c.name] : fieldValue(p, c.name, idColumn, versionColumn, exclude);
+        if (v === undefined) continue;
+        if (same && lastCols![raw.length] !== c) same = false;
+        if (binary && v !== null && (c.binary === undefined || !fitsBinary(v, c.binary))) binary = false;
+        raw.push(v);
       }
-      if (values.length === 0) {
-        reject(p, `no field of the record matches a column of ${this.target}`);
+      if (raw.length === 0) {
+        rejected.push({ at, p, error: `no field of the record matches a column of ${this.target}` });
         continue;
       }
       // Rows with different field sets are written by different statements, so a missing field
       // leaves the stored value alone instead of overwriting it with NULL.
-      let shape = same && lastCols!.length === values.length ? last! : undefined;
+      let shape = same && lastCols!.length === raw.length ? last! : undefined;
       if (!shape) {
         const present = colList.filter((c) => fieldValue(p, c.name, idColumn, versionColumn, exclude) !== undefined);
         const sig = present.map((c) => c.name).join('\u0000');
         shape = shapes.get(sig);
-        if (!shape) shapes.set(sig, (shape = { columns: present, rows: [] }));
+        if (!shape) shapes.set(sig, (shape = { columns: present, rows: [], textOnly: present.some((c) => c.binary === undefined) }));
         last = shape;
       }
+      if (!binary) shape.textOnly = true;
       const e = p as Encoded;
-      e.values = values;
+      e.raw = raw;
+      e.values = undefined;
       shape.rows.push(e);
     }
-    return [...shapes.values()];
+    const out: Shape[] = [];
+    let positions: Map<Pending, number> | undefined;
+    for (const shape of shapes.values()) {
+      if (shape.rows.length >= copyFrom && !shape.textOnly) {
+        shape.binary = shape.columns.map((c) => c.binary!);
+        out.push(shape);
+        continue;
+      }
+      const kept: Encoded[] = [];
+      for (const e of shape.rows) {
+        try {
+          e.values = textValues(e.raw, shape.columns);
+          kept.push(e);
+        } catch (err) {
+          if (!(err instanceof ValueError || err instanceof IdentifierError)) throw err;
+          positions ??= new Map(rows.map((r, i) => [r, i]));
+          rejected.push({ at: positions.get(e)!, p: e, error: err.message });
+        }
+      }
+      shape.rows = kept;
+      if (kept.length > 0) out.push(shape);
+    }
+    if (rejected.length > 1) rejected.sort((a, b) => a.at - b.at);
+    for (const r of rejected) reject(r.p, r.error);
+    return out;
   }
 
   /**
@@ -788,7 +863,8 @@ export class PostgresWriter {
     const n = columns.length;
     const params: (string | null)[] = new Array(rows.length * n);
     for (let i = 0; i < rows.length; i++) {
-      const values = rows[i].values;
+      // Rows of a binary shape get their text form here (a chunk bisected after a failed COPY).
+      const values = (rows[i].values ??= textValues(rows[i].raw, columns));
       for (let j = 0; j < n; j++) params[i * n + j] = values[j];
     }
     const affected = (await s.query(this.valuesSql(columns, rows.length, guard), params)).rowCount;
@@ -814,25 +890,38 @@ export class PostgresWriter {
     return sql;
   }
 
-  private async copyMerge(columns: Column[], rows: Encoded[], guard: boolean): Promise<number> {
+  private async copyMerge(columns: Column[], rows: Encoded[], guard: boolean, binary?: BinaryCodec[]): Promise<number> {
     const names = columns.map((c) => quoteIdent(c.name)).join(', ');
-    let data = '';
-    for (const r of rows) {
-      const values = r.values;
-      let line = copyEscape(values[0]);
-      for (let j = 1; j < values.length; j++) line += '\t' + copyEscape(values[j]);
-      data += line + '\n';
+    let data: string | Buffer;
+    if (binary) {
+      const b = new BinaryCopyBuilder(rows.length * columns.length * 12);
+      for (const r of rows) b.row(r.raw, binary);
+      data = b.finish();
+    } else {
+      data = '';
+      for (const r of rows) {
+        const values = r.values!;
+        let line = copyEscape(values[0]);
+        for (let j = 1; j < values.length; j++) line += '\t' + copyEscape(values[j]);
+        data += line + '\n';
+      }
     }
+    const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+    const stage = stageTableName(`${this.target}\u0000${defs}`);
     return this.db().transaction(async (s) => {
       // Typed stage table (the columns' own types, typmods included: COPY input rejects an
       // over-long value like a plain INSERT), then one INSERT … SELECT applies the same ON CONFLICT
-      // rule as the VALUES path.
-      await s.query(`CREATE TEMP TABLE pcapflow_stage (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')}) ON COMMIT DROP`);
-      await s.copyFrom!(`COPY pcapflow_stage (${names}) FROM STDIN`, data);
-      const r = await s.query(`INSERT INTO ${this.target} AS ${TARGET_ALIAS} (${names}) SELECT ${names} FROM pcapflow_stage${this.conflictClause(columns, guard)}`);
+      // rule as the VALUES path. The table stays in the session, emptied at every commit: creating
+      // and dropping one per batch costs the server catalog work (pg_class, pg_attribute, pg_type
+      // rows, a file) on every write. Named by its columns and their types, so a changed shape or
+      // a widened column gets its own.
+      await s.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (${defs}) ON COMMIT DELETE ROWS`);
+      await s.copyFrom!(`COPY ${stage} (${names}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`, data);
+      const r = await s.query(`INSERT INTO ${this.target} AS ${TARGET_ALIAS} (${names}) SELECT ${names} FROM ${stage}${this.conflictClause(columns, guard)}`);
       return r.rowCount;
     }).then((n) => {
       this.stats.copyMerges++;
+      if (binary) this.stats.binaryCopies++;
       return n;
     });
   }
@@ -845,9 +934,10 @@ export class PostgresWriter {
     guard: boolean,
     result: WriteResult,
     reject: (p: Pending, error: string, code?: string) => void,
+    binary?: BinaryCodec[],
   ): Promise<void> {
     try {
-      const affected = await this.withRetry(() => (copy ? this.copyMerge(columns, rows, guard) : this.insertValues(this.db(), columns, rows, guard)));
+      const affected = await this.withRetry(() => (copy ? this.copyMerge(columns, rows, guard, binary) : this.insertValues(this.db(), columns, rows, guard)));
       this.tally(result, rows, affected, guard);
     } catch (e) {
       if (e instanceof SchemaChanged) {
