@@ -1,6 +1,7 @@
 // state.max_rows: a running-totals table holds at most that many rows in memory; the others live in
 // KV only and come back before a record of theirs is applied. The results must be those of a table
 // that holds every row, through cooling, warming, restarts, TTL and pull queries.
+import { decodeValue } from '@pcapflow/core';
 import { startTestPipeline, type TestPipeline } from '@pcapflow/core/testkit';
 import { Aggregator, AppliedSeqs, TableStore, configSchema, queryLocal, type AggregationSpec, type Change } from '../src';
 import { KeyFingerprints } from '../src/engine/key-set';
@@ -94,6 +95,45 @@ describe('engine and store with maxRows', () => {
     // and the KV state read whole equals it too
     const all = await new TableStore(kv, storeOptions()).load(SPEC);
     expect(byKey(all.aggregator.rows())).toEqual(byKey(full.rows()));
+  });
+
+  test('every commit writes a row into the slot that does not hold its committed version: cooling, warming, restarts, ttl', async () => {
+    // the rule a crash mid-commit relies on (state.ts): the committed version is never overwritten
+    // before the commit point; checked at each put against what KV holds as committed
+    const input = messages(50, 120, 600, 11);
+    const spec: AggregationSpec = { ...SPEC, window: { type: 'none', ttl: 1_500_000 } };
+    const kv = new MemKv();
+    const committed = new Map<string, { slot: string; e: number }>();
+    let epoch = 0;
+    let checked = 0;
+    const put = kv.put.bind(kv);
+    kv.put = async (key, value) => {
+      if (key === '_ckpt') {
+        epoch = (decodeValue(value) as { e: number }).e;
+        // the commit point: the slots written under this epoch hold the committed versions now
+        for (const [k, v] of kv.data) if ((k.startsWith('a.') || k.startsWith('b.'))) {
+          const e = (decodeValue(v) as { e: number }).e;
+          const cur = committed.get(k.slice(2));
+          if (e <= epoch && (!cur || e > cur.e)) committed.set(k.slice(2), { slot: k[0], e });
+        }
+      } else if (key.startsWith('a.') || key.startsWith('b.')) {
+        const cur = committed.get(key.slice(2));
+        if (cur !== undefined && cur.e <= epoch) expect(key[0]).not.toBe(cur.slot);
+        checked++;
+      }
+      return put(key, value);
+    };
+    const del = kv.delete.bind(kv);
+    kv.delete = async (key) => {
+      if (key.startsWith('a.') || key.startsWith('b.')) committed.delete(key.slice(2));
+      return del(key);
+    };
+    for (let part = 0; part < 3; part++) {
+      const store = new TableStore(kv, storeOptions(60));
+      const { aggregator: agg, applied } = await store.load(spec);
+      for (let m = part * 16; m < Math.min(50, part * 16 + 16); m++) await applyBounded(agg, store, applied, input[m], m + 1);
+    }
+    expect(checked).toBeGreaterThan(2000);
   });
 
   test('a record of a row held in KV only is refused until the row is warmed', async () => {

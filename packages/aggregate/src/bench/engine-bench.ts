@@ -26,17 +26,20 @@
  * With --stage daily_stats|device_stats FILE, one of them as its actor runs it, commit and changelog
  * included, in CPU µs per record (see mainStage):
  *
- *   node --max-semi-space-size=64 dist/bench/engine-bench.js --stage device_stats /tmp/frames.msgpack --runs 5 [--group 2]
+ *   node --max-semi-space-size=64 dist/bench/engine-bench.js --stage device_stats /tmp/frames.msgpack --runs 5 [--group 2] [--changelog packed|msgpackr|alternate]
  */
 import { createReadStream } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Packr, Unpackr, UnpackrStream } from 'msgpackr';
 import { partitionOf } from '@pcapflow/core';
+// eslint-disable-next-line no-restricted-imports -- the bench encodes the changelog as the runtime does
+import { encodeBatch as encodeRuntimeBatch } from '@pcapflow/core/runtime';
 import { Aggregator, type AggregationSpec } from '../engine';
 import { MemKv } from './mem-kv';
 import { changeRecord } from '../query/query';
 import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
 import { AppliedSeqs, TableStore } from '../runtime/state';
+import { ChangelogPacker } from '../runtime/aggregate-actor';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,6 +55,11 @@ const RUNS = arg('runs', 3);
 const BATCH = 1000;
 /** --stage: messages applied under one commit (the example's run groups about two) */
 const GROUP = arg('group', 2);
+/** --stage: how the changelog records are encoded (see mainStage) */
+const CHANGELOG = (() => {
+  const i = process.argv.indexOf('--changelog');
+  return i >= 0 ? process.argv[i + 1] : 'packed';
+})();
 
 // deterministic PRNG (mulberry32)
 let seed = 42;
@@ -267,7 +275,7 @@ async function mainWifi(file: string): Promise<void> {
  * --stage device_stats|daily_stats FILE: one aggregate instance of examples/wifi-probes.yaml as its actor
  * runs it: each 1000-record message encoded up front as msgpackr records, then per message (decoded
  * untimed) the timed part: coldKeys → readRows → warm, addBatch, drain, a commit to an in-memory KV
- * with the example's max_rows, coolDown, and the changelog records encoded. FILE is a msgpack stream of frame
+ * with the example's max_rows, coolDown, and the changelog records packed (ChangelogPacker) and encoded as the runtime does. FILE is a msgpack stream of frame
  * records as `pcapflow decode --format msgpack` writes (the first --records N are read; device_stats
  * takes their probe requests). Prints process CPU µs per record (GC included) per run, and the GC
  * pause time per record.
@@ -310,7 +318,10 @@ async function mainStage(stage: string, file: string): Promise<void> {
     const store = new TableStore(new MemKv('bench'), { table: cfg.table, partitions: 1, dedupeWindowMs: 600_000, dedupeMax: 100_000, replayEpochs: 0, ...(maxRows ? { maxRows } : {}) });
     const agg = new Aggregator(spec, maxRows ? { maxRows } : {});
     const applied = new AppliedSeqs(600_000, 100_000);
-    let recs = 0, changes = 0, warmed = 0, addNs = 0n, commitNs = 0n, ns = 0n;
+    const packer = new ChangelogPacker(cfg.table, agg.groupNames, spec.aggregates.map((a) => a.name), agg.window.type !== 'none');
+    let recs = 0, changes = 0, warmed = 0, addNs = 0n, commitNs = 0n, changelogNs = 0n, ns = 0n;
+    // --changelog msgpackr: records without their packed form (the runtime packs them with msgpackr); alternate: run by run
+    const packed = CHANGELOG === 'packed' || (CHANGELOG === 'alternate' && run % 2 === 1);
     const gc0 = gcMs;
     await new Promise((r) => setImmediate(r));
     for (let m = 0; m < messages.length; m++) {
@@ -342,13 +353,20 @@ async function mainStage(stage: string, file: string): Promise<void> {
       commitNs += cpuNs() - tc;
       const cooled = agg.coolDown();
       if (cooled.length) store.forget(cooled);
-      const out = all.map((c) => changeRecord(cfg.table, agg.groupNames, c, true));
-      for (let i = 0; i < out.length; i += BATCH) encodeBatch(out.slice(i, i + BATCH));
+      // as the actor emits them (packed as they are made) and the runtime encodes them
+      const tl = cpuNs();
+      const out = all.map((c) => {
+        const r = changeRecord(cfg.table, agg.groupNames, c, true);
+        if (packed) packer.pack(r, c);
+        return r;
+      });
+      for (let i = 0; i < out.length; i += BATCH) encodeRuntimeBatch(out.slice(i, i + BATCH));
+      changelogNs += cpuNs() - tl;
       changes += all.length;
       ns += cpuNs() - t0;
     }
     await new Promise((r) => setImmediate(r));
-    console.log(`${stage} run ${run + 1}: ${(Number(ns) / 1e3 / recs).toFixed(3)} µs CPU per record, of which addBatch ${(Number(addNs) / 1e3 / recs).toFixed(3)}, commit ${(Number(commitNs) / 1e3 / recs).toFixed(3)} (${recs} records, ${changes} changes, ${store.rowPuts} row puts, ${warmed} warmed; GC pauses ${((gcMs - gc0) / recs * 1e3).toFixed(3)} µs per record)`);
+    console.log(`${stage} run ${run + 1}: ${(Number(ns) / 1e3 / recs).toFixed(3)} µs CPU per record, of which addBatch ${(Number(addNs) / 1e3 / recs).toFixed(3)}, commit ${(Number(commitNs) / 1e3 / recs).toFixed(3)}, changelog ${(Number(changelogNs) / 1e3 / recs).toFixed(3)}${packed ? ' packed' : ' msgpackr'} (${recs} records, ${changes} changes, ${store.rowPuts} row puts, ${warmed} warmed; GC pauses ${((gcMs - gc0) / recs * 1e3).toFixed(3)} µs per record)`);
   }
   obs.disconnect();
 }

@@ -277,10 +277,16 @@ export class Aggregator {
   private emitDeletes: string[] = [];
   private persistDeletes: string[] = [];
   private readonly argVals: unknown[];
+  /** rowOf: a row's values (group columns, then aggregate columns), and the objects made of them */
+  private readonly rowVals: unknown[];
+  private readonly makeRow: (values: readonly unknown[]) => Record<string, unknown>;
+  private readonly makeGroupValues: (values: readonly unknown[]) => Record<string, unknown>;
   /** distinct argument expressions (by source text), evaluated once per record */
   private readonly argFns: ((r: Rec) => unknown)[];
   /** per column: index into argVals */
   private readonly argIdx: Int32Array;
+  /** slot of argVals holding the timestamp expression's value (0: no argument is that expression) */
+  private readonly tsSlot: number;
   /** per column: accumulator kind */
   private readonly kinds: Uint8Array;
   /** hash64 of recent COUNT_DISTINCT string values (they repeat: SSIDs, destinations) */
@@ -343,16 +349,27 @@ export class Aggregator {
       return { name: a.name, factory, options: a.options ?? {}, arg, special };
     });
     this.nAcc = this.cols.length;
-    // one evaluation per distinct argument text; slot 0 is the constant `true` (COUNT(*))
+    this.rowVals = new Array(this.groupNames.length + this.nAcc).fill(null);
+    this.makeRow = objectMaker([...this.groupNames, ...this.cols.map((c) => c.name)]);
+    this.makeGroupValues = objectMaker(this.groupNames);
+    // one evaluation per distinct argument text; slot 0 is the constant `true` (COUNT(*)); an
+    // argument written as the timestamp expression (EARLIEST(ts) with timestamp ts) takes the value
+    // that expression gave for the record, in the last slot (tsSlot)
     const argSlots = new Map<string, number>();
     this.argFns = [];
     this.argIdx = new Int32Array(this.nAcc);
     this.kinds = new Uint8Array(this.nAcc);
+    const tsText = spec.timestamp ? String(spec.timestamp).trim() : undefined;
+    const tsCols: number[] = [];
     spec.aggregates.forEach((a, i) => {
       this.kinds[i] = KIND_OF[this.cols[i].factory.name] ?? K_OTHER;
       const f = this.cols[i].arg;
       if (f === undefined) return;
       const text = String(a.arg).trim();
+      if (text === tsText) {
+        tsCols.push(i);
+        return;
+      }
       let slot = argSlots.get(text);
       if (slot === undefined) {
         slot = this.argFns.length + 1;
@@ -361,7 +378,9 @@ export class Aggregator {
       }
       this.argIdx[i] = slot;
     });
-    this.argVals = new Array(this.argFns.length + 1).fill(null);
+    this.tsSlot = tsCols.length > 0 ? this.argFns.length + 1 : 0;
+    for (const i of tsCols) this.argIdx[i] = this.tsSlot;
+    this.argVals = new Array(this.argFns.length + 1 + (this.tsSlot > 0 ? 1 : 0)).fill(null);
     this.argVals[0] = true;
     this.where = spec.where ? (() => {
       try {
@@ -442,6 +461,7 @@ export class Aggregator {
         return 'invalid';
       }
       ts = ms;
+      if (this.tsSlot !== 0) this.argVals[this.tsSlot] = t;
     } else ts = ingestTs;
     if (seq > this.maxSeq) this.maxSeq = seq;
     if (ts > this.streamTime) this.streamTime = ts;
@@ -837,25 +857,25 @@ export class Aggregator {
   }
 
   private rowOf(g: Group, final: boolean): Change {
-    const groupValues: Record<string, unknown> = {};
-    const row: Record<string, unknown> = {};
     const vals = g.ks.values;
-    for (let i = 0; i < this.groupNames.length; i++) {
-      groupValues[this.groupNames[i]] = vals[i] ?? null;
-      row[this.groupNames[i]] = vals[i] ?? null;
-    }
+    const nGroup = this.groupNames.length;
+    const rv = this.rowVals;
+    for (let i = 0; i < nGroup; i++) rv[i] = vals[i] ?? null;
     let truncated: string[] | undefined;
     const windowed = this.window.type !== 'none';
     for (let i = 0; i < this.nAcc; i++) {
       const c = this.cols[i];
-      if (c.special === 1) row[c.name] = windowed ? g.start : null;
-      else if (c.special === 2) row[c.name] = windowed ? g.end : null;
+      if (c.special === 1) rv[nGroup + i] = windowed ? g.start : null;
+      else if (c.special === 2) rv[nGroup + i] = windowed ? g.end : null;
       else {
         const a = g.accs[i];
-        row[c.name] = a.result();
+        rv[nGroup + i] = a.result();
         if (a.truncated) (truncated ??= []).push(c.name);
       }
     }
+    const groupValues = this.makeGroupValues(rv);
+    const row = this.makeRow(rv);
+    rv.fill(null);
     const ch: Change = { key: g.key, groupValues, row, final };
     if (windowed) {
       ch.windowStart = g.start;
@@ -1298,6 +1318,24 @@ class HashMemo {
     }
     return i;
   }
+}
+
+/**
+ * A function making the object {keys[0]: values[0], keys[1]: values[1], …}, keys in that order.
+ * Generated as one object literal: the object is allocated at once in its final shape, where one
+ * built key by key grows its property store several times (rowOf makes one per changed row).
+ */
+function objectMaker(keys: readonly string[]): (values: readonly unknown[]) => Record<string, unknown> {
+  // (a "__proto__" key and index-like keys behave in literals in ways of their own: such names
+  // get the objects built by assignment, as before)
+  if (keys.some((k) => k === '__proto__' || /^\d+$/.test(k))) {
+    return (values) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) o[keys[i]] = values[i];
+      return o;
+    };
+  }
+  return new Function('v', `return { ${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')} };`) as (values: readonly unknown[]) => Record<string, unknown>;
 }
 
 /**
