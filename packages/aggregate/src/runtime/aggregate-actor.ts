@@ -217,33 +217,44 @@ export class AggregateActor implements Actor {
 
   async handle(batch: InputBatch): Promise<void> {
     if (this.broken || this.reloading) await this.reload();
-    if (batch.deliveryCount > 1) {
-      // Only a redelivery can have been applied already (a first delivery never was).
-      if (this.applied.has(batch.stream, batch.seq)) {
-        this.m.duplicates.inc();
-        return;
-      }
-      if (this.applied.beyondHorizon(batch.stream, batch.seq)) {
-        this.m.horizon.inc();
-        this.ctx.log.warn({ stream: batch.stream, seq: batch.seq }, 'redelivered message older than the dedupe window: applied (it may be counted twice if it was applied before)');
-      }
-    }
+    if (this.isDuplicate(batch)) return;
     await this.apply([batch]);
   }
 
   /**
-   * Messages waiting in the mailbox (first deliveries), applied together under one commit: the
-   * commit covers all of their sequences, and the runtime acks them only after it (all or nothing,
-   * so exactly-once holds as for one message; see README § "State and exactly-once").
+   * Messages waiting in the mailbox, applied together under one commit: the commit covers all of
+   * their sequences, and the runtime acks them only after it (all or nothing, so exactly-once holds
+   * as for one message; see README § "State and exactly-once").
    */
   async handleMany(batches: InputBatch[]): Promise<void> {
     if (this.broken || this.reloading) await this.reload();
-    if (batches.some((b) => b.deliveryCount > 1)) {
-      // redeliveries need the duplicate check (the runtime never groups them; kept safe regardless)
-      for (const b of batches) await this.handle(b);
-      return;
+    // (the same message twice in one group, handed out twice: the second is a duplicate too)
+    const seen = new Set<string>();
+    const fresh = batches.filter((b) => {
+      const id = `${b.stream}\u0000${b.seq}`;
+      if (seen.has(id)) { this.m.duplicates.inc(); return false; }
+      seen.add(id);
+      return !this.isDuplicate(b);
+    });
+    if (fresh.length) await this.apply(fresh);
+  }
+
+  /**
+   * Whether the message was applied already (it is acked without being applied again). Checked
+   * for first deliveries too: nats-server may hand a message out again with a delivery count of
+   * 1 when the pull it went to has lost its subscriber (a killed aggregator's last pull), and that
+   * aggregator may have applied and committed it before it died.
+   */
+  private isDuplicate(batch: InputBatch): boolean {
+    if (this.applied.has(batch.stream, batch.seq)) {
+      this.m.duplicates.inc();
+      return true;
     }
-    await this.apply(batches);
+    if (batch.deliveryCount > 1 && this.applied.beyondHorizon(batch.stream, batch.seq)) {
+      this.m.horizon.inc();
+      this.ctx.log.warn({ stream: batch.stream, seq: batch.seq }, 'redelivered message older than the dedupe window: applied (it may be counted twice if it was applied before)');
+    }
+    return false;
   }
 
   /**
