@@ -551,11 +551,16 @@ describe('split and projection ops', () => {
       { name: 'again', where: 'type_subtype = 4' },
       { name: 'half', where: 'type_subtype = 2.5' },
       { name: 'zero', where: 'type_subtype = 0' },
+      // around the small codes the dispatch keeps in an array, and past 32-bit integers
+      { name: 'c255', where: 'type_subtype = 255' },
+      { name: 'c256', where: 'type_subtype = 256' },
+      { name: 'big', where: 'type_subtype = 4294967300' },
+      { name: 'neg', where: 'type_subtype = -4' },
     ];
     const first = compileRoutes(byType, { otherwise: 'rest' });
     // reference: the first of every matching route, through the 'all' mode's loop
     const all = compileRoutes(byType, { mode: 'all' });
-    const values = [4, 8, 2.5, 0, -0, 1, 36, NaN, Infinity, '4', ' 4', '4.0', '0x4', '8', 'beacon', '', null, undefined, true, false, 4n, [4], { a: 4 }, new Date(4)];
+    const values = [4, 8, 2.5, 0, -0, 1, 36, 255, 256, 257, 254.5, 4294967300, 4294967296 + 8, -4, -8, 2 ** 31 + 4, NaN, Infinity, -Infinity, '4', ' 4', '4.0', '0x4', '8', 'beacon', '', null, undefined, true, false, 4n, [4], { a: 4 }, new Date(4)];
     for (const v of values) {
       const m = all({ type_subtype: v });
       expect([v, first({ type_subtype: v })]).toEqual([v, m.length ? [m[0]] : ['rest']]);

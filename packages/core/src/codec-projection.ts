@@ -22,25 +22,12 @@ import { PACKED_KEYS, PACKED_VALUES } from './codec';
 const unpackr = new Unpackr({ useRecords: true });
 
 /**
- * A projected record: its fields are own properties; its whole encoding is reachable under
- * PACKED_KEYS / PACKED_VALUES through the prototype, so a copy (`{ ...r, x }`, which a handler
- * builds to emit a new record) never carries the old encoding along and drops its own fields.
+ * Reads the record whose values start at p, and each next one that refers to the same shape (its
+ * id byte `id`), up to `count` records: their wanted fields, into new records (see
+ * compileProjector) at out[r], out[r + 1], ... Returns the index after the last one read, and
+ * leaves where it ends in w.pos.
  */
-class ProjectedRecord {
-  readonly #keys: readonly string[];
-  readonly #data: Uint8Array;
-  readonly #start: number;
-  #end = 0;
-  constructor(keys: readonly string[], data: Uint8Array, start: number) { this.#keys = keys; this.#data = data; this.#start = start; }
-  /** Set once the record's values have been walked (a static method: no name a field could shadow). */
-  static finish(r: ProjectedRecord, end: number): void { r.#end = end; }
-  get [PACKED_KEYS](): readonly string[] { return this.#keys; }
-  // a view made when asked for: most records are only read, never sent on
-  get [PACKED_VALUES](): Uint8Array { return this.#data.subarray(this.#start, this.#end); }
-}
-
-/** Reads the wanted fields of one record into `r` from its values at p; returns where the record ends. */
-type Projector = (d: Uint8Array, p: number, w: Walker, r: object) => number;
+type Projector = (d: Uint8Array, p: number, w: Walker, dv: DataView, out: unknown[], r: number, count: number, id: number) => number;
 
 /** A record shape of one message: its keys and the walk over a record's values. */
 interface Shape {
@@ -58,21 +45,72 @@ function planOf(keys: readonly string[], wanted: ReadonlySet<string>): Array<num
   return plan;
 }
 
+/** Field names stored as `this.name`; others as `this["…"]`. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
 /**
  * The walk over a shape's values as code of its own: skip plan[0] values, read the field plan[1],
- * skip plan[2], ... skip the last. Each field is stored by its own statement with the name written
- * in, so every store is a fast cached one; a store through a variable name goes to the runtime
- * (adding a property per record that way cost more than walking the whole record). Names come in
- * as JSON string literals (never `__proto__`, which the decoder filters out).
+ * skip plan[2], ... skip the last, then make the record. The common scalars (small integers,
+ * float64, null, ASCII short strings: a frame record's fields) are read inline, as Walker.value
+ * reads them; the rest through it.
+ *
+ * Records are of a class of the shape's own: its fields are own properties, set by its constructor
+ * in key order, each by its own statement with the name written in (a store through a variable
+ * name goes to the runtime; adding a property per record that way cost more than walking the
+ * whole record), so V8 sizes the records of each shape to hold them all inline (a class shared by
+ * every shape was sized by the first shapes it saw, and others' fields went to a second object
+ * per record). The whole encoding is reachable under PACKED_KEYS / PACKED_VALUES through the
+ * prototype, so a copy (`{ ...r, x }`, which a handler builds to emit a new record) never carries
+ * the old encoding along and drops its own fields. Names come in as JSON string literals (never
+ * `__proto__`, which the decoder filters out).
  */
-function compileProjector(plan: ReadonlyArray<number | string>): Projector {
+function compileProjector(keys: readonly string[], plan: ReadonlyArray<number | string>): Projector {
   const last = plan.length - 1;
-  let body = '';
-  for (let i = 0; i < last; i += 2) {
-    body += `p = skip(d, p, ${plan[i] as number}, w); w.pos = p; r[${JSON.stringify(plan[i + 1])}] = w.value(); p = w.pos;\n`;
+  let body = 'const start = p;\nw.beginRecord(p);\nlet t;\n';
+  const values: string[] = [];
+  let stores = '';
+  const skip = (n: number) => (n === 0 ? '' : `p = skip(d, p, ${n}, w);\n`);
+  for (let i = 0, f = 0; i < last; i += 2, f++) {
+    const v = `v${f}`;
+    const name = plan[i + 1] as string;
+    values.push(v);
+    stores += `this${IDENTIFIER.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`} = ${v}; `;
+    body += `${skip(plan[i] as number)}let ${v};
+t = d[p];
+if (t < 0x40) { ${v} = t; p += 1; }
+else if (t === 0xcb) { ${v} = dv.getFloat64(p + 1); p += 9; }
+else if (t >= 0xa0 && t < 0xc0 && p + 1 + (t & 0x1f) <= d.length && (${v} = str(d, dv, p + 1, t & 0x1f)) !== undefined) p += 1 + (t & 0x1f);
+else if (t === 0xc0) { ${v} = null; p += 1; }
+else if (t >= 0xe0) { ${v} = t - 0x100; p += 1; }
+else { w.pos = p; ${v} = w.value(); p = w.pos; }
+`;
   }
-  body += `return skip(d, p, ${plan[last] as number}, w);`;
-  return new Function('skip', `return function project(d, p, w, r) {\n${body}\n};`)(skipValues) as Projector;
+  body += `${skip(plan[last] as number)}out[r++] = new ProjectedRecord(d, start, p${values.map((v) => `, ${v}`).join('')});`;
+  const source = `class ProjectedRecord {
+  #data; #start; #end;
+  constructor(data, start, end${values.map((v) => `, ${v}`).join('')}) { this.#data = data; this.#start = start; this.#end = end; ${stores}}
+  get [PACKED_KEYS]() { return keys; }
+  // a view made when asked for: most records are only read, never sent on
+  get [PACKED_VALUES]() { return this.#data.subarray(this.#start, this.#end); }
+}
+// one call per run of records of the shape (most messages hold one shape): no call per record
+return function project(d, p, w, dv, out, r, count, id) {
+for (;;) {
+${body}
+if (r === count || d[p] !== id) break;
+p++;
+}
+w.pos = p;
+return r;
+};`;
+  const project = new Function('skip', 'str', 'PACKED_KEYS', 'PACKED_VALUES', 'keys', source)(skipValues, ascii, PACKED_KEYS, PACKED_VALUES, keys) as Projector;
+  // One record of nulls first, so every field of the shape's class holds any value from the start.
+  // Otherwise a field whose first value is a float64 (a timestamp) is stored unboxed, and every
+  // read of it that a function passes on or returns (a group key's TIMESTAMPTOSTRING(ts), an
+  // EARLIEST(ts)) boxes it anew: a heap number per read (measured ~10x the cost of such a read).
+  const nulls = new Uint8Array(keys.length).fill(0xc0);
+  project(nulls, 0, new Walker(nulls, new DataView(nulls.buffer)), new DataView(nulls.buffer), [], 0, 1, -1);
+  return project;
 }
 
 /**
@@ -125,7 +163,7 @@ class ShapeCache {
       const keys = unpackr.unpack(data.subarray(start, end)) as unknown;
       if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw BAIL;
       const frozen = Object.freeze(keys.slice() as string[]);
-      s = { keys: frozen, project: compileProjector(planOf(frozen, this.wanted)) };
+      s = { keys: frozen, project: compileProjector(frozen, planOf(frozen, this.wanted)) };
       if (this.byBytes.size > 4096) this.byBytes.clear();
       this.byBytes.set(id, s);
     }
@@ -155,7 +193,8 @@ class Walker {
 
   constructor(readonly data: Uint8Array, private readonly view: DataView) {}
 
-  beginRecord(): void { this.recordStart = this.pos; }
+  /** The record being walked starts (its values) at `at`. */
+  beginRecord(at: number): void { this.recordStart = at; }
 
   /** Skip one value; throws BAIL for what projection does not handle. */
   skip(): void {
@@ -251,11 +290,11 @@ class Walker {
     if (t >= 0xe0) { this.pos++; return t - 0x100; }
     if (t >= 0xa0 && t < 0xc0) {
       const n = t & 0x1f;
-      const s = ascii(d, at + 1, n);
+      const s = at + 1 + n <= d.length ? ascii(d, this.view, at + 1, n) : undefined;
       if (s !== undefined) { this.pos = at + 1 + n; return s; }
     } else if (t === 0xd9) {
       const n = d[at + 1]!;
-      const s = ascii(d, at + 2, n);
+      const s = at + 2 + n <= d.length ? ascii(d, this.view, at + 2, n) : undefined;
       if (s !== undefined) { this.pos = at + 2 + n; return s; }
     } else {
       const v = this.view;
@@ -287,30 +326,50 @@ class Walker {
 /**
  * Short strings repeat (subtype names, MAC addresses, SSIDs): a direct-mapped cache of recent ones
  * by their bytes, so a repeated value costs a comparison instead of a new string (and its garbage).
- * An entry is used only when its characters equal the bytes, so the result is the bytes' text.
+ * Each entry keeps its bytes beside it, and a hit compares them with the message's, 4 at a time
+ * (comparing a string's characters costs a check of the string's kind per character): an entry
+ * is used only when its bytes equal the message's, so the result is the bytes' text.
  */
 const STRING_CACHE_SIZE = 4096; // a power of two
-const MAX_CACHED_STRING = 48;
+const MAX_CACHED_STRING = 48; // a multiple of 4: entries' bytes start word-aligned
 const stringCache: string[] = new Array<string>(STRING_CACHE_SIZE).fill('');
+/** each entry's length (0xff: none yet), and its bytes at slot * MAX_CACHED_STRING */
+const stringCacheLength = new Uint8Array(STRING_CACHE_SIZE).fill(0xff);
+const stringCacheBytes = new Uint8Array(STRING_CACHE_SIZE * MAX_CACHED_STRING);
+const stringCacheView = new DataView(stringCacheBytes.buffer);
 
-/** ASCII text, or undefined when a byte is not ASCII (msgpackr then decodes it, so results stay identical). */
-function ascii(d: Uint8Array, start: number, n: number): string | undefined {
+/**
+ * ASCII text of d[start, start+n) (dv: a view of d), or undefined when a byte is not ASCII
+ * (msgpackr then decodes it, so results stay identical). The bytes must be inside d.
+ */
+function ascii(d: Uint8Array, dv: DataView, start: number, n: number): string | undefined {
   if (n > MAX_CACHED_STRING) {
     for (let i = start, end = start + n; i < end; i++) if (d[i]! >= 0x80) return undefined;
     return latin1(d, start, start + n);
   }
   // hashed on the length and the last bytes (where MACs and counters differ); a hit compares them all
   let h = n;
-  for (let i = start + n - 1, stop = Math.max(start, start + n - 8); i >= stop; i--) h = Math.imul(h ^ d[i]!, 0x01000193);
+  if (n >= 8) h = Math.imul(h ^ dv.getInt32(start + n - 4, true), 0x01000193) ^ Math.imul(dv.getInt32(start + n - 8, true), 0x5bd1e995);
+  else if (n >= 4) h = Math.imul(h ^ dv.getInt32(start + n - 4, true), 0x01000193) ^ d[start]!;
+  else for (let i = start; i < start + n; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
   const slot = (h ^ (h >>> 15)) & (STRING_CACHE_SIZE - 1);
-  const cached = stringCache[slot]!;
-  if (cached.length === n) {
-    let same = true;
-    for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== d[start + i]) { same = false; break; }
-    if (same) return cached;
+  const base = slot * MAX_CACHED_STRING;
+  if (stringCacheLength[slot] === n) {
+    let i = 0;
+    // whole words, then the last (up to 3 bytes again) word; short ones by bytes
+    if (n >= 4) {
+      const last = n - 4;
+      for (; i < last; i += 4) if (dv.getInt32(start + i, true) !== stringCacheView.getInt32(base + i, true)) break;
+      if (i >= last && dv.getInt32(start + last, true) === stringCacheView.getInt32(base + last, true)) return stringCache[slot]!;
+    } else {
+      for (; i < n; i++) if (d[start + i] !== stringCacheBytes[base + i]) break;
+      if (i === n) return stringCache[slot]!;
+    }
   }
   for (let i = start, end = start + n; i < end; i++) if (d[i]! >= 0x80) return undefined;
   const s = n === 0 ? '' : latin1(d, start, start + n);
+  for (let i = 0; i < n; i++) stringCacheBytes[base + i] = d[start + i]!;
+  stringCacheLength[slot] = n;
   stringCache[slot] = s;
   return s;
 }
@@ -348,7 +407,7 @@ export class ProjectedDecoder {
     else throw BAIL;
     const out: Record<string, unknown>[] = new Array(count);
     const top = w.top;
-    for (let r = 0; r < count; r++) {
+    for (let r = 0; r < count;) {
       let tok = data[w.pos]!;
       let shape: Shape | undefined;
       if (tok === 0xd4 && data[w.pos + 1] === 0x72) {
@@ -365,14 +424,8 @@ export class ProjectedDecoder {
         if (shape === undefined) throw BAIL;
         w.pos++;
       } else throw BAIL;
-      const v0 = w.pos;
-      w.beginRecord();
-      const rec = new ProjectedRecord(shape.keys, data, v0);
-      const p = shape.project(data, v0, w, rec);
-      if (!(p <= data.length)) throw BAIL; // (NaN too)
-      w.pos = p;
-      ProjectedRecord.finish(rec, p);
-      out[r] = rec as unknown as Record<string, unknown>;
+      r = shape.project(data, w.pos, w, view, out, r, count, tok);
+      if (!(w.pos <= data.length)) throw BAIL; // (NaN too)
     }
     if (w.pos !== data.length) throw BAIL;
     return out;

@@ -35,6 +35,8 @@ function wrap<T>(path: string, f: () => T): T {
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+/** Numbers a split by number routes through an array (type codes: 0..63 for 802.11 type_subtype). */
+const SMALL_CODES = 256;
 
 /**
  * Compile split routes. Returns a function giving the route names a record goes to (a shared
@@ -61,9 +63,14 @@ export function compileRoutes(routes: readonly RouteSpec[], options: RouteOption
     // every route is `field = number`: a number goes straight to the first route of its value (as
     // the loop would find it); any other value takes the loop
     const { read, routeOf } = dispatch;
+    // the outcome of each small non-negative integer (type codes) by index, the rest by the map
+    const small: Array<readonly string[]> = new Array<readonly string[]>(SMALL_CODES).fill(other);
+    for (const [x, i] of routeOf) if (Number.isInteger(x) && x >= 0 && x < SMALL_CODES) small[x] = single[i];
     return (record) => {
       const x = read(record);
       if (typeof x !== 'number') return first(record);
+      // (-0 | 0) is 0, as the map would find it
+      if (x >= 0 && x < SMALL_CODES && (x | 0) === x) return small[x | 0];
       const i = routeOf.get(x);
       return i === undefined ? other : single[i];
     };
