@@ -3,34 +3,10 @@
 // count of 1 when the pull it went to lost its subscriber (seen in the kill -9 test in state.test.ts:
 // one message counted twice, its second copy delivered with deliveryCount 1). The applied
 // sequences read back from KV must recognise it whatever its delivery count.
-import type { ActorContext, Counter, InputBatch, KvStore, Logger } from '@pcapflow/core';
+import type { InputBatch, KvStore } from '@pcapflow/core';
+import { testActorContext } from '@pcapflow/core/testkit';
 import { AggregateActor, configSchema, type AggregateConfig } from '../src';
 import { MemKv } from '../src/bench/mem-kv';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } } as unknown as Logger;
-
-function context(kv: KvStore, emitted: Record<string, unknown>[]): { ctx: ActorContext; counters: Map<string, number> } {
-  const counters = new Map<string, number>();
-  const ctx = {
-    instance: 'stats',
-    partition: { index: 0, count: 1 },
-    log: quiet,
-    signal: new AbortController().signal,
-    outputs: ['changes'],
-    emit: (_o: string, r: Record<string, unknown>) => { emitted.push(r); },
-    ready: async () => {},
-    flush: async () => {},
-    kv: async () => kv,
-    counter: (name: string): Counter => ({
-      inc: (n = 1) => { counters.set(name, (counters.get(name) ?? 0) + n); },
-      get value() { return counters.get(name) ?? 0; },
-    }) as Counter,
-    deadLetter: async () => {},
-    publishRaw: async () => {},
-    serve: () => {},
-  } as unknown as ActorContext;
-  return { ctx, counters };
-}
 
 const config = configSchema.parse({
   op: 'aggregate', table: `redelivery${process.pid}`, group_by: ['key'], aggregates: { n: 'COUNT(*)', total: 'SUM(value)' },
@@ -43,12 +19,11 @@ const batch = (seq: number, deliveryCount: number): InputBatch => ({
 });
 
 async function actorOn(kv: KvStore) {
-  const emitted: Record<string, unknown>[] = [];
-  const { ctx, counters } = context(kv, emitted);
+  const { ctx, count, emitted } = testActorContext({ instance: 'stats', outputs: ['changes'], overrides: { kv: async () => kv } });
   const actor = new AggregateActor(ctx, config);
   await actor.start();
   const rows = () => Object.fromEntries(actor['agg'].rows().map((r: { row: Record<string, unknown> }) => [r.row.key, [r.row.n, r.row.total]]));
-  return { actor, counters, emitted, rows };
+  return { actor, count, emitted, rows };
 }
 
 describe('a message handed out again as a first delivery', () => {
@@ -64,7 +39,7 @@ describe('a message handed out again as a first delivery', () => {
     await next.actor.handle(batch(2, 1));
     await next.actor.handle(batch(3, 1));
     expect(next.rows()).toEqual({ a: [3, 6], b: [3, 6] });
-    expect(next.counters.get('duplicates_skipped')).toBe(1);
+    expect(next.count('duplicates_skipped')).toBe(1);
     await next.actor.stop();
   });
 
@@ -76,14 +51,14 @@ describe('a message handed out again as a first delivery', () => {
     const next = await actorOn(kv);
     await next.actor.handleMany([batch(2, 1), batch(3, 1), batch(3, 1), batch(4, 1)]);
     expect(next.rows()).toEqual({ a: [4, 10], b: [4, 10] });
-    expect(next.counters.get('duplicates_skipped')).toBe(2);
+    expect(next.count('duplicates_skipped')).toBe(2);
     // what it committed says the same: a third aggregator reads it back and skips all four
     await next.actor.stop();
     const third = await actorOn(kv);
     expect(third.rows()).toEqual({ a: [4, 10], b: [4, 10] });
     await third.actor.handleMany([batch(1, 1), batch(2, 1), batch(3, 1), batch(4, 1)]);
     expect(third.rows()).toEqual({ a: [4, 10], b: [4, 10] });
-    expect(third.counters.get('duplicates_skipped')).toBe(4);
+    expect(third.count('duplicates_skipped')).toBe(4);
     await third.actor.stop();
   });
 });

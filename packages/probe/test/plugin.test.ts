@@ -3,8 +3,8 @@
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decodeValue, partitionOf, type ActorContext, type Counter } from '@pcapflow/core';
-import { startNatsServer, startTestPipeline, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
+import { decodeValue, partitionOf } from '@pcapflow/core';
+import { startNatsServer, startTestPipeline, testActorContext, type NatsServerHandle, type TestPipeline } from '@pcapflow/core/testkit';
 import plugin, { readCapture, decodeWifi, WifiDecoder, WiredDecoder, toWiredRecord } from '../src';
 import { corpusPath, readReferenceLines, requireCorpus } from './helpers/corpus';
 import { PKG, wrapperPlugin } from './helpers/wrapper-plugin';
@@ -226,23 +226,7 @@ describe.each([['embedded'], ['nats']])('probe plugin on %s transport', (kind) =
 });
 
 describe('live source errors', () => {
-  function fakeCtx(): ActorContext {
-    const counters = new Map<string, Counter>();
-    const ac = new AbortController();
-    const noop = () => undefined;
-    return {
-      instance: 'probe', partition: { index: 0, count: 1 }, signal: ac.signal, outputs: ['frames', 'wired'],
-      log: { debug: noop, info: noop, warn: noop, error: noop, child() { return this; } } as unknown as ActorContext['log'],
-      emit: noop, ready: async () => undefined, flush: async () => undefined,
-      kv: async () => { throw new Error('no kv'); },
-      counter(name) {
-        let c = counters.get(name);
-        if (!c) { const cc = { value: 0, inc(n = 1) { cc.value += n; } }; c = cc; counters.set(name, c); }
-        return c;
-      },
-      deadLetter: async () => undefined, publishRaw: async () => undefined, serve: noop,
-    };
-  }
+  const fakeCtx = () => testActorContext({ instance: 'probe', outputs: ['frames', 'wired'] }).ctx;
   const start = async (iface: string) => {
     const config = plugin.config.parse({ source: { kind: 'live', interface: iface, filter: 'udp port 53' } });
     const actor = await plugin.create(fakeCtx(), config);

@@ -11,6 +11,7 @@ import type { Transport } from '../transport/types';
 import { createLogger, silentLogger } from '../runtime/logging';
 
 export { startNatsServer, freePort, type NatsServerHandle } from './nats-server';
+export { testActorContext, type TestActorContext } from './actor-context';
 
 export interface TestPipeline {
   runtime: Runtime;

@@ -1,4 +1,5 @@
-import type { Actor, ActorContext, Counter, InputBatch, Logger } from '@pcapflow/core';
+import type { Actor, InputBatch } from '@pcapflow/core';
+import { testActorContext } from '@pcapflow/core/testkit';
 import plugin, { PostgresWriter } from '../src';
 
 /**
@@ -17,35 +18,19 @@ export function actorCases(connection: () => { url?: string; data_dir?: string }
     }
   });
 
-  const noop = () => undefined;
-  const log: Logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => log };
   const unused = (what: string) => () => { throw new Error(`the sink does not use ctx.${what}`); };
 
   /** A sink actor with its own table; its counters and dead letters are kept for the test to read. */
   async function sink(config: Record<string, unknown>) {
     const table = `hm_${++n}_${Date.now() % 100000}`;
-    const counters = new Map<string, Counter>();
-    const deadLetters: { records: Record<string, unknown>[]; error: string }[] = [];
-    const abort = new AbortController();
-    const ctx: ActorContext = {
-      instance: 'sink', partition: { index: 0, count: 1 }, log, signal: abort.signal, outputs: [],
-      emit: unused('emit'), ready: async () => undefined, flush: async () => undefined, kv: unused('kv'),
-      publishRaw: unused('publishRaw'), serve: unused('serve'),
-      counter(name) {
-        let c = counters.get(name);
-        if (!c) {
-          const box = { value: 0, inc(k = 1) { box.value += k; } };
-          counters.set(name, (c = box));
-        }
-        return c;
-      },
-      async deadLetter(records, error) { deadLetters.push({ records: records.map((r) => ({ ...r })), error: (error as Error).message }); },
-    };
+    const { ctx, count, deadLetters, abort } = testActorContext({
+      instance: 'sink',
+      overrides: { emit: unused('emit'), kv: unused('kv'), publishRaw: unused('publishRaw'), serve: unused('serve') },
+    });
     const parsed = plugin.config.parse({ ...connection(), table, ...config });
     const actor = plugin.create(ctx, parsed) as Actor;
     open.push({ actor, abort });
     await actor.start?.();
-    const count = (name: string) => counters.get(name)?.value ?? 0;
     const query = async <R = Record<string, unknown>>(sql: string): Promise<R[]> => {
       const w = new PostgresWriter({ url: parsed.url, dataDir: parsed.url ? undefined : parsed.data_dir, table: { table: 'unused', mode: 'insert', createTable: false, evolve: false } });
       try { return await w.query<R>(sql); } finally { await w.close(); }
