@@ -128,6 +128,11 @@ export function mergeTypes(a: string | undefined, b: string | undefined): string
   return a;
 }
 
+/** Whether mergeTypes keeps `t` whatever type comes next (only integer types widen, to double precision). */
+export function typeSettled(t: string): boolean {
+  return t !== 'bigint' && t !== 'bigint[]';
+}
+
 /** Whether an existing column of type `existing` should be widened to hold `wanted`. */
 export function widening(existing: string, wanted: string): string | undefined {
   const e = existing.toLowerCase();

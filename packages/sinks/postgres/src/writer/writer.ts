@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { PcapflowError, RetryableError } from '@pcapflow/core';
 import { createPgBackend, createPgliteBackend, type Backend, type Session, type SslOptions } from './backend';
 import { classifyError, sqlState } from './errors';
 import {
   BinaryCopyBuilder, MAX_PARAMS, IdentifierError, ValueError, binaryCodecOf, checkIdentifier, checkTypeName, copyEscape, encodeValue,
-  fitsBinary, inferType, kindOfType, mergeTypes, qualifiedName, quoteIdent, widening, type BinaryCodec, type ColumnKind,
+  fitsBinary, inferType, kindOfType, mergeTypes, qualifiedName, quoteIdent, typeSettled, widening, type BinaryCodec, type ColumnKind,
 } from './sql';
 
 /** What to write where. One writer writes one table. */
@@ -203,15 +204,8 @@ function fieldValue(p: Pending, name: string, idColumn: string | undefined, vers
 
 /** `pcapflow_stage_<hash of what>`: the session's stage table for one target and column list. */
 function stageTableName(what: string): string {
-  // FNV-1a, 2 × 32 bits with different seeds: a collision would need the same 64-bit hash for two shapes of one session
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < what.length; i++) {
-    const ch = what.charCodeAt(i);
-    a = Math.imul(a ^ ch, 16777619);
-    b = Math.imul(b ^ ch, 2246822519);
-  }
-  return `pcapflow_stage_${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+  // 64 bits of SHA-256: two shapes of one session would need the same 16 hex digits
+  return `pcapflow_stage_${createHash('sha256').update(what).digest('hex').slice(0, 16)}`;
 }
 
 function keyPart(v: unknown): string {
@@ -621,9 +615,9 @@ export class PostgresWriter {
         if (v === undefined || !hasOwn(record, k) || exclude?.has(k)) continue;
         if (k === spec.versionColumn && p.version !== undefined) continue;
         if (k === spec.idempotencyColumn && p.id !== undefined) continue;
-        // Only an integer type can still change (to double precision, see mergeTypes): others are settled.
+        // a type no later value can change is not inferred again (see typeSettled)
         const known = types.get(k);
-        if (known !== undefined && known !== 'bigint' && known !== 'bigint[]') continue;
+        if (known !== undefined && typeSettled(known)) continue;
         const explicit = spec.columns?.[k];
         if (explicit) {
           types.set(k, explicit);
