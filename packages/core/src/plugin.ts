@@ -59,7 +59,11 @@ export interface InputBatch {
   seq: number;
   /** Stream the message came from. */
   stream: string;
-  /** 1 on first delivery. */
+  /**
+   * 1 on first delivery. Not a proof that no actor handled the message before: nats-server can hand
+   * a message out again with a count of 1 when the pull it went to has lost its subscriber (a
+   * killed process's last pull). Recognise repeats by `stream` and `seq`, whatever the count.
+   */
   deliveryCount: number;
 }
 
