@@ -4,8 +4,7 @@ import { Aggregator, type AggregationSpec, type Change } from '../src/engine';
 import { Packr } from 'msgpackr';
 // eslint-disable-next-line no-restricted-imports -- the test checks what the runtime codec makes of packed records
 import { decodeBatch, encodeBatch } from '@pcapflow/core/runtime';
-import { changeRecord } from '../src/query/query';
-import { ChangelogPacker } from '../src/runtime/aggregate-actor';
+import { ChangelogPacker, changeRecord } from '../src/query/query';
 
 const SPECS: [string, AggregationSpec][] = [
   ['running totals, truncated set', { groupBy: ['k'], aggregates: [{ name: 'n', fn: 'COUNT' }, { name: 'set', fn: 'COLLECT_SET', arg: 'v', options: { max: 2 } }] }],

@@ -36,10 +36,9 @@ import { partitionOf } from '@pcapflow/core';
 import { encodeBatch as encodeRuntimeBatch } from '@pcapflow/core/runtime';
 import { Aggregator, type AggregationSpec } from '../engine';
 import { MemKv } from './mem-kv';
-import { changeRecord } from '../query/query';
+import { ChangelogPacker, changeRecord } from '../query/query';
 import { toAggregationSpec, type AggregateOpConfig } from '../runtime/aggspec';
 import { AppliedSeqs, TableStore } from '../runtime/state';
-import { ChangelogPacker } from '../runtime/aggregate-actor';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,6 +1,6 @@
 // Pull queries over a materialized table: the request/reply protocol and its evaluation.
 import { PcapflowError, type ErrorCode } from '@pcapflow/core';
-import { decodeKey, type Aggregator, type Change } from '../engine';
+import { decodeKey, MsgpackWriter, type Aggregator, type Change } from '../engine';
 import { encodeGroupKey, escapeKeyText } from '../engine/keys';
 
 /**
@@ -95,6 +95,73 @@ export function changeRecord(table: string, groupNames: readonly string[], ch: C
   r._final = ch.final;
   if (ch.truncated) r._truncated = ch.truncated;
   return r;
+}
+
+// Registry symbols of core's codec (see PACKED_KEYS in @pcapflow/core codec.ts): a record carrying
+// both is encoded by concatenating its values' bytes instead of being walked by msgpackr.
+const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
+const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
+
+/**
+ * Writes each changelog record's msgpack form as it is emitted (core's pre-packed records): the
+ * runtime then copies those bytes into the message instead of having msgpackr walk every record,
+ * look its shape up and grow its buffer; the records decode to exactly what changeRecord built.
+ * The record keeps its properties (the output subject is rendered from them). Its key order is
+ * changeRecord's, above: a change to one is a change to the other (changelog-record.test.ts).
+ */
+export class ChangelogPacker {
+  /** changeRecord's keys in its order: the row's columns, window bounds, then its own fields */
+  private readonly keys: readonly string[] | undefined;
+  private readonly keysTruncated: readonly string[];
+  private readonly columns: readonly string[];
+  private readonly windowed: boolean;
+  /** records are views of its buffers, which it never writes again (see MsgpackWriter.beginAfter) */
+  private readonly w = new MsgpackWriter(64 * 1024);
+
+  constructor(private readonly table: string, groupNames: readonly string[], aggregateNames: readonly string[], windowed: boolean) {
+    this.columns = [...groupNames, ...aggregateNames];
+    this.windowed = windowed;
+    const keys = [...this.columns, ...(windowed ? ['window_start', 'window_end'] : []), '_key', '_table', '_final'];
+    this.keysTruncated = Object.freeze([...keys, '_truncated']);
+    // a column named like one of changeRecord's own fields is overwritten in place: not packed then
+    this.keys = new Set(this.keysTruncated).size === this.keysTruncated.length ? Object.freeze(keys) : undefined;
+  }
+
+  /**
+   * Give `record` (changeRecord(table, names, ch, true)) its packed form. Left without one when a
+   * value is not one the writer writes (an object, a Date…) or the row does not have the columns
+   * in the expected order: the runtime then packs the record from its properties.
+   */
+  pack(record: Record<string, unknown>, ch: Change): void {
+    if (ch.deleted || this.keys === undefined) return;
+    const w = this.w;
+    w.beginAfter();
+    const row = ch.row;
+    const cols = this.columns;
+    for (let i = 0; i < cols.length; i++) {
+      const v = row[cols[i]];
+      // (msgpackr writes undefined as an extension, the writer as nil)
+      if (v === undefined || !w.value(v)) {
+        w.discard();
+        return;
+      }
+    }
+    if (this.windowed) {
+      if (!w.value(ch.windowStart) || !w.value(ch.windowEnd)) {
+        w.discard();
+        return;
+      }
+    }
+    w.str(ch.key);
+    w.str(this.table);
+    w.bool(ch.final);
+    if (ch.truncated && !w.value(ch.truncated)) {
+      w.discard();
+      return;
+    }
+    (record as Record<symbol, unknown>)[PACKED_KEYS] = ch.truncated ? this.keysTruncated : this.keys;
+    (record as Record<symbol, unknown>)[PACKED_VALUES] = w.take();
+  }
 }
 
 // Date, optional time, optional zone. Without a zone the time is UTC (as the table format prints it),

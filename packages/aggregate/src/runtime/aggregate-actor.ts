@@ -1,9 +1,9 @@
 // The aggregate op: records → Aggregator (in memory) → commit to KV (exactly once) → changelog.
 import { isPcapflowError, PoisonError, type Actor, type ActorContext, type InputBatch, type KvStore } from '@pcapflow/core';
-import { Aggregator, MsgpackWriter, type AggregationSpec, type Change } from '../engine';
+import { Aggregator, type AggregationSpec, type Change } from '../engine';
 import type { AggregateConfig } from '../plugin';
 import { serveHttp, registerLocal } from '../query/http';
-import { candidateRowKeys, changeRecord, checkQuery, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest, type TableQuery } from '../query/query';
+import { ChangelogPacker, candidateRowKeys, changeRecord, checkQuery, decodeJson, encodeJson, querySubject, runQuery, type QueryReply, type QueryRequest, type TableQuery } from '../query/query';
 import { DEFAULT_MAX_ROWS, durationMs, toAggregationSpec, type AggregateOpConfig } from './aggspec';
 import { fieldsRead } from './fields';
 import { AppliedSeqs, TableStore } from './state';
@@ -14,72 +14,6 @@ function deferred(): Deferred {
   const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
   promise.catch(() => undefined);
   return { promise, resolve, reject };
-}
-
-// Registry symbols of core's codec (see PACKED_KEYS in @pcapflow/core codec.ts): a record carrying
-// both is encoded by concatenating its values' bytes instead of being walked by msgpackr.
-const PACKED_KEYS: unique symbol = Symbol.for('pcapflow.packedKeys') as never;
-const PACKED_VALUES: unique symbol = Symbol.for('pcapflow.packedValues') as never;
-
-/**
- * Writes each changelog record's msgpack form as it is emitted (core's pre-packed records): the
- * runtime then copies those bytes into the message instead of having msgpackr walk every record,
- * look its shape up and grow its buffer; the records decode to exactly what changeRecord built.
- * The record keeps its properties (the output subject is rendered from them).
- */
-export class ChangelogPacker {
-  /** changeRecord's keys in its order: the row's columns, window bounds, then its own fields */
-  private readonly keys: readonly string[] | undefined;
-  private readonly keysTruncated: readonly string[];
-  private readonly columns: readonly string[];
-  private readonly windowed: boolean;
-  /** records are views of its buffers, which it never writes again (see MsgpackWriter.beginAfter) */
-  private readonly w = new MsgpackWriter(64 * 1024);
-
-  constructor(private readonly table: string, groupNames: readonly string[], aggregateNames: readonly string[], windowed: boolean) {
-    this.columns = [...groupNames, ...aggregateNames];
-    this.windowed = windowed;
-    const keys = [...this.columns, ...(windowed ? ['window_start', 'window_end'] : []), '_key', '_table', '_final'];
-    this.keysTruncated = Object.freeze([...keys, '_truncated']);
-    // a column named like one of changeRecord's own fields is overwritten in place: not packed then
-    this.keys = new Set(this.keysTruncated).size === this.keysTruncated.length ? Object.freeze(keys) : undefined;
-  }
-
-  /**
-   * Give `record` (changeRecord(table, names, ch, true)) its packed form. Left without one when a
-   * value is not one the writer writes (an object, a Date…) or the row does not have the columns
-   * in the expected order: the runtime then packs the record from its properties.
-   */
-  pack(record: Record<string, unknown>, ch: Change): void {
-    if (ch.deleted || this.keys === undefined) return;
-    const w = this.w;
-    w.beginAfter();
-    const row = ch.row;
-    const cols = this.columns;
-    for (let i = 0; i < cols.length; i++) {
-      const v = row[cols[i]];
-      // (msgpackr writes undefined as an extension, the writer as nil)
-      if (v === undefined || !w.value(v)) {
-        w.discard();
-        return;
-      }
-    }
-    if (this.windowed) {
-      if (!w.value(ch.windowStart) || !w.value(ch.windowEnd)) {
-        w.discard();
-        return;
-      }
-    }
-    w.str(ch.key);
-    w.str(this.table);
-    w.bool(ch.final);
-    if (ch.truncated && !w.value(ch.truncated)) {
-      w.discard();
-      return;
-    }
-    (record as Record<symbol, unknown>)[PACKED_KEYS] = ch.truncated ? this.keysTruncated : this.keys;
-    (record as Record<symbol, unknown>)[PACKED_VALUES] = w.take();
-  }
 }
 
 export function stateBucket(table: string, partition: { index: number; count: number }, bucket?: string): string {
